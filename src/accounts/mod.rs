@@ -1,0 +1,41 @@
+//! User accounts: creation and password hashing (argon2id). The login flow that
+//! uses them arrives with the authorization endpoint.
+
+pub mod password;
+
+use crate::random;
+use crate::store::users::UserRow;
+
+/// A new local account; `password` is hashed here and never stored in clear.
+pub fn new_user(
+    username: &str,
+    password: Option<&str>,
+    is_agent: bool,
+    now: i64,
+) -> Result<UserRow, String> {
+    validate_username(username)?;
+    let password_hash = password.map(password::hash).transpose()?;
+    Ok(UserRow {
+        sub: random::identifier(),
+        username: username.to_string(),
+        password_hash,
+        is_agent,
+        created_at: now,
+        disabled_at: None,
+    })
+}
+
+fn validate_username(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._@".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "user name {name:?}: use 1 to 64 letters, digits, '-', '.', '_' or '@'"
+        ))
+    }
+}

@@ -1,0 +1,72 @@
+//! `behalf keys list` and `behalf keys rotate`. A rotated-in key is published at
+//! once and signs after `key_rotation_lead_seconds`; the one it replaces stays
+//! published until the tokens it signed have expired.
+
+use super::{connect, now};
+use crate::config::Settings;
+use crate::tokens::kek;
+use crate::tokens::keyring::KeyRing;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// List signing keys and their state.
+    List,
+    /// Create new signing keys (access-token and ID-token).
+    Rotate,
+}
+
+pub async fn run(settings: &Settings, command: KeysCommand) -> Result<(), String> {
+    let db = connect(settings).await?;
+    let ring = KeyRing::new(
+        kek::resolve(settings)?,
+        settings
+            .access_token_ttl_seconds
+            .max(settings.policy.delegated_token_ttl_seconds)
+            + 60,
+    );
+    let now = now();
+    ring.ensure_keys(&db, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let KeysCommand::Rotate = command {
+        let kids = ring
+            .rotate(&db, now, settings.key_rotation_lead_seconds)
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!(
+            "new keys {} sign from {} seconds from now",
+            kids.join(", "),
+            settings.key_rotation_lead_seconds
+        );
+    }
+    let keys = ring.snapshot();
+    let published: Vec<&str> = keys.published(now).map(|k| k.kid.as_str()).collect();
+    println!(
+        "{:<24} {:<6} {:<13} {:<11} {:>12}",
+        "KID", "ALG", "PURPOSE", "STATE", "SIGNS_FROM"
+    );
+    for key in keys.all() {
+        let state = if keys
+            .signing(key.purpose, now)
+            .is_some_and(|k| k.kid == key.kid)
+        {
+            "signing"
+        } else if key.signs_from > now {
+            "next"
+        } else if published.contains(&key.kid.as_str()) {
+            "retiring"
+        } else {
+            "retired"
+        };
+        println!(
+            "{:<24} {:<6} {:<13} {:<11} {:>12}",
+            key.kid,
+            key.alg.as_str(),
+            key.purpose.as_str(),
+            state,
+            key.signs_from
+        );
+    }
+    Ok(())
+}

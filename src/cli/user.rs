@@ -1,0 +1,52 @@
+//! `behalf user add NAME [--agent] [--password-stdin]`: prints the new `sub`.
+
+use super::{connect, now, read_stdin_secret};
+use crate::accounts;
+use crate::config::Settings;
+use crate::store::StoreError;
+use clap::Subcommand;
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user; prints its `sub` alone on one line.
+    Add {
+        name: String,
+        /// Give the user the agent role (may act for others under a grant).
+        #[arg(long)]
+        agent: bool,
+        /// Read the password from stdin (one trailing newline is stripped).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String> {
+    match command {
+        UserCommand::Add {
+            name,
+            agent,
+            password_stdin,
+        } => {
+            let password = password_stdin.then(read_stdin_secret).transpose()?;
+            let user = accounts::new_user(&name, password.as_deref(), agent, now())?;
+            let db = connect(settings).await?;
+            let sub = user.sub.clone();
+            db.run(move |c| user.insert(c))
+                .await
+                .map_err(|e| unique_violation(e, &format!("user {name} already exists")))?;
+            println!("{sub}");
+            Ok(())
+        }
+    }
+}
+
+/// A unique-key violation becomes `message`; any other error keeps its own text.
+pub fn unique_violation(e: StoreError, message: &str) -> String {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        StoreError::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            message.to_string()
+        }
+        other => other.to_string(),
+    }
+}

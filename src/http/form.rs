@@ -1,0 +1,92 @@
+//! The strict form extractor of the OAuth endpoints (RFC 6749 §3.1, §3.2):
+//! `application/x-www-form-urlencoded` only, parameters without a value are
+//! treated as omitted, and a parameter sent twice is `invalid_request` (only
+//! `resource`, `audience` and `scope`-like lists declared repeatable may repeat).
+//! Every failure is an OAuth JSON error, never axum's plain-text rejection.
+
+use crate::error::OAuthError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+
+#[derive(Debug, Default)]
+pub struct OAuthForm {
+    pairs: Vec<(String, String)>,
+}
+
+impl OAuthForm {
+    pub fn parse(body: &[u8]) -> Self {
+        let pairs = form_urlencoded::parse(body)
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        Self { pairs }
+    }
+
+    /// A parameter that may appear at most once.
+    pub fn single(&self, name: &str) -> Result<Option<&str>, OAuthError> {
+        let mut values = self.pairs.iter().filter(|(k, _)| k == name);
+        let first = values.next().map(|(_, v)| v.as_str());
+        if values.next().is_some() {
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {name} is given more than once"
+            )));
+        }
+        Ok(first)
+    }
+
+    pub fn required(&self, name: &str) -> Result<&str, OAuthError> {
+        self.single(name)?
+            .ok_or_else(|| OAuthError::invalid_request(format!("parameter {name} is missing")))
+    }
+
+    /// A repeatable parameter (RFC 8707 `resource`, RFC 8693 `audience`).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for OAuthForm {
+    type Rejection = OAuthError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_form = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|essence| {
+                essence
+                    .trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if !is_form {
+            return Err(OAuthError::invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            ));
+        }
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| OAuthError::invalid_request("the request body could not be read"))?;
+        Ok(Self::parse(&body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OAuthForm;
+
+    #[test]
+    fn duplicated_parameters_are_invalid_requests_and_empty_ones_absent() {
+        let form = OAuthForm::parse(b"a=1&a=2&b=&c=x%20y&r=1&r=2");
+        assert!(form.single("a").is_err());
+        assert_eq!(form.single("b").unwrap(), None);
+        assert_eq!(form.single("c").unwrap(), Some("x y"));
+        assert_eq!(form.all("r"), vec!["1", "2"]);
+        assert!(form.required("missing").is_err());
+    }
+}

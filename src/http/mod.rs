@@ -1,0 +1,77 @@
+//! The HTTP surface: the router, its middleware (request ids, tracing without
+//! secrets, body limit, timeout, panic catching, metrics), and the small
+//! endpoints that are not OAuth grants (discovery, JWKS, health, metrics).
+
+pub mod discovery;
+pub mod form;
+pub mod health;
+pub mod jwks;
+pub mod metrics;
+
+use crate::app::AppState;
+use crate::oauth::token_endpoint;
+use axum::Router;
+use axum::http::{HeaderName, Request, header};
+use axum::routing::{get, post};
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// OAuth requests are small; nothing legitimate comes near this.
+const BODY_LIMIT: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let middleware = ServiceBuilder::new()
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+            header::PROXY_AUTHORIZATION,
+        ]))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(
+            // Only the method, path and request id are logged: never the query
+            // string, headers or body, which may carry secrets.
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let request_id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::authorization_server),
+        )
+        .route("/jwks.json", get(jwks::jwks))
+        .route("/token", post(token_endpoint::token))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::render))
+        .route_layer(axum::middleware::from_fn(metrics::track))
+        .layer(middleware)
+        .with_state(state)
+}

@@ -1,0 +1,231 @@
+//! Registering a client (used by `behalf client add` and the demo): the rules a
+//! registration must meet (SECURITY.md A3) and the row it becomes.
+
+use super::clients::{
+    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
+};
+use super::scope::is_scope_token;
+use crate::config::is_loopback_host;
+use crate::random;
+use crate::secret::Secret;
+use crate::store::clients::ClientRow;
+
+const KNOWN_GRANTS: &[&str] = &[
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_REFRESH_TOKEN,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_TOKEN_EXCHANGE,
+];
+
+/// Secrets read from stdin are hashed with SHA-256, not a slow hash, so they
+/// must carry as much entropy as generated ones could.
+const MIN_SECRET_LEN: usize = 32;
+
+#[derive(Debug, Default)]
+pub struct NewClient {
+    pub client_id: String,
+    pub is_public: bool,
+    pub first_party: bool,
+    /// `None` for a confidential client means: generate one.
+    pub secret: Option<Secret<String>>,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub audiences: Vec<String>,
+    pub name: Option<String>,
+}
+
+/// The row to store, and the secret to hand to the operator once.
+pub fn register(new: NewClient, now: i64) -> Result<(ClientRow, Option<Secret<String>>), String> {
+    validate_client_id(&new.client_id)?;
+    for uri in &new.redirect_uris {
+        validate_redirect_uri(uri)?;
+    }
+    let mut grant_types = new.grant_types;
+    if grant_types.is_empty() {
+        grant_types.push(if new.redirect_uris.is_empty() {
+            GRANT_CLIENT_CREDENTIALS.into()
+        } else {
+            GRANT_AUTHORIZATION_CODE.into()
+        });
+    }
+    for grant in &grant_types {
+        if !KNOWN_GRANTS.contains(&grant.as_str()) {
+            return Err(format!(
+                "--grant-type {grant}: not a grant behalf implements"
+            ));
+        }
+        if new.is_public && (grant == GRANT_CLIENT_CREDENTIALS || grant == GRANT_TOKEN_EXCHANGE) {
+            return Err(format!(
+                "--grant-type {grant}: not allowed for a public client"
+            ));
+        }
+    }
+    if grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE) && new.redirect_uris.is_empty() {
+        return Err("--redirect-uri: the authorization_code grant needs at least one".into());
+    }
+    for scope in &new.scopes {
+        if !is_scope_token(scope) {
+            return Err(format!("--scope {scope:?}: not a valid scope token"));
+        }
+    }
+    for audience in &new.audiences {
+        if audience.is_empty() || audience.contains(char::is_whitespace) {
+            return Err(format!(
+                "--audience {audience:?}: must be a URI without spaces"
+            ));
+        }
+    }
+    let secret = match (new.is_public, new.secret) {
+        (true, Some(_)) => return Err("a public client has no secret".into()),
+        (true, None) => None,
+        (false, Some(s)) if s.expose().len() < MIN_SECRET_LEN => {
+            return Err(format!(
+                "the client secret must be at least {MIN_SECRET_LEN} characters"
+            ));
+        }
+        (false, Some(s)) => Some(s),
+        (false, None) => Some(Secret::new(random::secret())),
+    };
+    let row = ClientRow {
+        name: new.name.unwrap_or_else(|| new.client_id.clone()),
+        client_id: new.client_id,
+        secret_hash: secret
+            .as_ref()
+            .map(|s| random::sha256(s.expose().as_bytes()).to_vec()),
+        is_public: new.is_public,
+        first_party: new.first_party,
+        redirect_uris: new.redirect_uris.join(" "),
+        grant_types: grant_types.join(" "),
+        scopes: new.scopes.join(" "),
+        audiences: new.audiences.join(" "),
+        created_at: now,
+    };
+    Ok((row, secret))
+}
+
+fn validate_client_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "client id {id:?}: use 1 to 128 letters, digits, '-', '.', '_' or '~'"
+        ))
+    }
+}
+
+/// https, http on a loopback host (RFC 8252 §7.3), or a private-use scheme with
+/// a dot (RFC 8252 §7.1); never a fragment, wildcard, `javascript:` or `data:`.
+pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
+    let bad = |why: &str| Err(format!("--redirect-uri {uri}: {why}"));
+    if uri.contains('#') {
+        return bad("must not have a fragment");
+    }
+    if uri.contains('*') {
+        return bad("must not contain a wildcard");
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return bad("must not contain spaces");
+    }
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return bad("must be an absolute URI");
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" | "http" => {
+            let parsed: axum::http::Uri = uri
+                .parse()
+                .map_err(|_| format!("--redirect-uri {uri}: not a valid URI"))?;
+            let Some(host) = parsed.host() else {
+                return bad("must name a host");
+            };
+            if scheme.eq_ignore_ascii_case("http") && !is_loopback_host(host) {
+                return bad("http is allowed only for loopback hosts; use https");
+            }
+            if parsed.authority().is_some_and(|a| a.as_str().contains('@')) {
+                return bad("must not carry user information");
+            }
+            Ok(())
+        }
+        "javascript" | "data" | "vbscript" | "file" => bad("this scheme is never allowed"),
+        private if private.contains('.') && !rest.is_empty() => Ok(()),
+        _ => bad("use https, loopback http, or a private-use scheme like com.example.app:/cb"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dangerous_redirect_uris_are_refused_at_registration() {
+        for uri in [
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "https://*.example.com/cb",
+            "https://app.example.com/cb#frag",
+            "http://app.example.com/cb",
+            "/relative/cb",
+            "https://user@app.example.com/cb",
+        ] {
+            assert!(validate_redirect_uri(uri).is_err(), "{uri} was accepted");
+        }
+        for uri in [
+            "https://app.example.com/cb",
+            "http://127.0.0.1:9000/cb",
+            "http://localhost/cb",
+            "http://[::1]:3000/cb",
+            "com.example.app:/oauth2redirect",
+        ] {
+            assert!(validate_redirect_uri(uri).is_ok(), "{uri} was refused");
+        }
+    }
+
+    #[test]
+    fn public_clients_get_no_secret_and_no_machine_grants() {
+        let public = |grant: &str| NewClient {
+            client_id: "spa".into(),
+            is_public: true,
+            redirect_uris: vec!["https://app.example.com/cb".into()],
+            grant_types: vec![grant.into()],
+            ..NewClient::default()
+        };
+        assert!(register(public(GRANT_CLIENT_CREDENTIALS), 0).is_err());
+        assert!(register(public(GRANT_TOKEN_EXCHANGE), 0).is_err());
+        let (row, secret) = register(public(GRANT_AUTHORIZATION_CODE), 0).unwrap();
+        assert!(secret.is_none() && row.secret_hash.is_none());
+    }
+
+    #[test]
+    fn confidential_clients_get_a_generated_secret_stored_as_a_hash() {
+        let (row, secret) = register(
+            NewClient {
+                client_id: "svc".into(),
+                ..NewClient::default()
+            },
+            0,
+        )
+        .unwrap();
+        let secret = secret.unwrap();
+        assert!(secret.expose().len() >= 43);
+        assert_eq!(
+            row.secret_hash.unwrap(),
+            random::sha256(secret.expose().as_bytes())
+        );
+        assert_eq!(row.grant_types, GRANT_CLIENT_CREDENTIALS);
+    }
+
+    #[test]
+    fn short_secrets_from_stdin_are_refused() {
+        let new = NewClient {
+            client_id: "svc".into(),
+            secret: Some(Secret::new("short".into())),
+            ..NewClient::default()
+        };
+        assert!(register(new, 0).is_err());
+    }
+}

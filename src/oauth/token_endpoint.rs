@@ -1,0 +1,47 @@
+//! `POST /token` (RFC 6749 §3.2): a short dispatcher on `grant_type`. The grant
+//! type is checked first (an unknown one is `unsupported_grant_type` whoever
+//! asks), then the client is authenticated and must be allowed that grant.
+
+use super::client_auth;
+use super::client_credentials;
+use super::clients::GRANT_CLIENT_CREDENTIALS;
+use crate::app::AppState;
+use crate::error::{ErrorCode, OAuthError};
+use crate::http::form::OAuthForm;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
+/// The grants this server implements.
+pub const SUPPORTED_GRANTS: &[&str] = &[GRANT_CLIENT_CREDENTIALS];
+
+pub async fn token(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    form: OAuthForm,
+) -> Result<Response, OAuthError> {
+    let grant_type = form.required("grant_type")?;
+    if !SUPPORTED_GRANTS.contains(&grant_type) {
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "this grant type is not supported",
+        ));
+    }
+    let client = client_auth::authenticate(&app, &headers, &form).await?;
+    if client.is_public && grant_type == GRANT_CLIENT_CREDENTIALS {
+        return Err(OAuthError::unauthorized_client(
+            "a public client cannot use this grant",
+        ));
+    }
+    if !client.allows_grant(grant_type) {
+        return Err(OAuthError::unauthorized_client(
+            "this client is not allowed this grant type",
+        ));
+    }
+    let response = match grant_type {
+        GRANT_CLIENT_CREDENTIALS => client_credentials::grant(&app, &client, &form)?,
+        _ => unreachable!("checked against SUPPORTED_GRANTS above"),
+    };
+    metrics::counter!("behalf_tokens_issued_total", "grant" => grant_type.to_string()).increment(1);
+    Ok(response.into_response())
+}

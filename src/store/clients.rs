@@ -1,0 +1,37 @@
+//! The `clients` table: registered OAuth clients (RFC 6749 §2).
+
+use super::schema::clients;
+use super::{AnyConnection, StoreError};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = clients)]
+pub struct ClientRow {
+    pub client_id: String,
+    pub secret_hash: Option<Vec<u8>>,
+    pub is_public: bool,
+    pub first_party: bool,
+    pub name: String,
+    pub redirect_uris: String,
+    pub grant_types: String,
+    pub scopes: String,
+    pub audiences: String,
+    pub created_at: i64,
+}
+
+impl ClientRow {
+    pub fn insert(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        diesel::insert_into(clients::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find(conn: &mut AnyConnection, client_id: &str) -> Result<Option<Self>, StoreError> {
+        Ok(clients::table
+            .find(client_id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()?)
+    }
+}

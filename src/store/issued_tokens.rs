@@ -1,0 +1,37 @@
+//! The `issued_tokens` table: the state of tokens that the server must remember
+//! (RFC 7009 revocation, RFC 7662 introspection). JWT access tokens are not
+//! written when issued; a row appears when something (a revocation, a delegated
+//! grant) has to be remembered about one, keyed by its `jti`.
+
+use super::schema::issued_tokens;
+use super::{AnyConnection, StoreError};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = issued_tokens)]
+pub struct IssuedTokenRow {
+    pub id: String,
+    pub kind: String,
+    pub client_id: String,
+    pub subject: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl IssuedTokenRow {
+    pub fn insert(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        diesel::insert_into(issued_tokens::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Self>, StoreError> {
+        Ok(issued_tokens::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()?)
+    }
+}

@@ -1,0 +1,51 @@
+//! Storage: one diesel schema over SQLite (embedded, the default) and PostgreSQL
+//! (several instances), a connection pool, and the embedded migrations.
+//!
+//! Blocking diesel calls run on tokio's blocking pool through `Database::run`,
+//! with the caller's tracing span attached. Domain code never names a backend.
+
+pub mod clients;
+pub mod issued_tokens;
+pub mod schema;
+pub mod signing_keys;
+pub mod users;
+
+mod pool;
+
+pub use pool::{Database, StoreError};
+
+use diesel::{PgConnection, SqliteConnection};
+
+/// A connection to either backend; queries written once run on both.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Which backend a `database_url` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// Path of the SQLite file.
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("a sqlite:// URL needs a file path, e.g. sqlite://./behalf.db".into());
+            }
+            Ok(Self::Sqlite(path.to_string()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_string()))
+        } else {
+            Err("must start with sqlite:// or postgres://".into())
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+}

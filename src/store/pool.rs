@@ -1,0 +1,149 @@
+//! The connection pool (deadpool over blocking diesel connections), per-connection
+//! SQLite settings, and the migrations applied at start.
+
+use super::{AnyConnection, Backend};
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use deadpool_sync::SyncWrapper;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::fmt;
+use tracing::Instrument;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// WAL for concurrent readers, FULL so that a committed revocation survives power
+/// loss, foreign keys enforced, and a busy timeout instead of immediate SQLITE_BUSY.
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
+/// Anything that kept the database from answering. The HTTP edge turns it into 503.
+#[derive(Debug)]
+pub enum StoreError {
+    Unavailable(String),
+    Query(diesel::result::Error),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unavailable(why) => write!(f, "database unavailable: {why}"),
+            Self::Query(e) => write!(f, "database error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<diesel::result::Error> for StoreError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Query(e)
+    }
+}
+
+pub struct Manager {
+    backend: Backend,
+}
+
+fn establish(backend: &Backend) -> Result<AnyConnection, StoreError> {
+    let unavailable = |e: ConnectionError| StoreError::Unavailable(e.to_string());
+    match backend {
+        Backend::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(path).map_err(unavailable)?;
+            conn.batch_execute(SQLITE_SETUP)?;
+            Ok(AnyConnection::Sqlite(conn))
+        }
+        Backend::Postgres(url) => Ok(AnyConnection::Postgresql(
+            PgConnection::establish(url).map_err(unavailable)?,
+        )),
+    }
+}
+
+impl managed::Manager for Manager {
+    type Type = SyncWrapper<AnyConnection>;
+    type Error = StoreError;
+
+    async fn create(&self) -> Result<Self::Type, Self::Error> {
+        let backend = self.backend.clone();
+        SyncWrapper::new(deadpool::Runtime::Tokio1, move || establish(&backend)).await
+    }
+
+    async fn recycle(&self, conn: &mut Self::Type, _: &Metrics) -> RecycleResult<Self::Error> {
+        if conn.is_mutex_poisoned() {
+            return Err(RecycleError::message("connection poisoned by a panic"));
+        }
+        // A PostgreSQL restart leaves dead connections behind: check before reuse.
+        if matches!(self.backend, Backend::Postgres(_)) {
+            conn.interact(|c| diesel::sql_query("SELECT 1").execute(c))
+                .await
+                .map_err(|e| RecycleError::message(e.to_string()))?
+                .map_err(|e| RecycleError::Backend(e.into()))?;
+        }
+        Ok(())
+    }
+}
+
+/// The application's handle on the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: managed::Pool<Manager>,
+    backend: Backend,
+}
+
+impl Database {
+    /// Opens the pool and applies pending migrations.
+    pub async fn connect(backend: Backend) -> Result<Self, StoreError> {
+        let size = match backend {
+            Backend::Sqlite(_) => 8,
+            Backend::Postgres(_) => 16,
+        };
+        let pool = managed::Pool::builder(Manager {
+            backend: backend.clone(),
+        })
+        .max_size(size)
+        .wait_timeout(Some(std::time::Duration::from_secs(5)))
+        .create_timeout(Some(std::time::Duration::from_secs(5)))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let db = Self { pool, backend };
+        db.run(migrate).await?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Runs `work` on a pooled connection on the blocking pool.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let conn = self.pool.get().await.map_err(|e| match e {
+            managed::PoolError::Backend(e) => e,
+            other => StoreError::Unavailable(other.to_string()),
+        })?;
+        let span = tracing::Span::current();
+        conn.interact(move |c| span.in_scope(|| work(c)))
+            .instrument(tracing::Span::current())
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+    }
+}
+
+fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    let applied = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        AnyConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
+    }
+    .map_err(|e| StoreError::Unavailable(format!("migration failed: {e}")))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! The `users` table: accounts with a stable `sub`, a username, an argon2id
+//! password hash, and the agent role.
+
+use super::schema::users;
+use super::{AnyConnection, StoreError};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub sub: String,
+    pub username: String,
+    pub password_hash: Option<String>,
+    pub is_agent: bool,
+    pub created_at: i64,
+    pub disabled_at: Option<i64>,
+}
+
+impl UserRow {
+    pub fn insert(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        diesel::insert_into(users::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find_by_username(
+        conn: &mut AnyConnection,
+        username: &str,
+    ) -> Result<Option<Self>, StoreError> {
+        Ok(users::table
+            .filter(users::username.eq(username))
+            .select(Self::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    pub fn find_by_sub(conn: &mut AnyConnection, sub: &str) -> Result<Option<Self>, StoreError> {
+        Ok(users::table
+            .find(sub)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()?)
+    }
+}

@@ -1,0 +1,162 @@
+//! The key ring: every signing key this deployment has, loaded from the database
+//! and re-read periodically so that all instances converge. Which key signs and
+//! which are published follows from the stored times alone:
+//! - a key signs from its `signs_from` until a newer key of its purpose does;
+//! - it is published from `published_at` (before it signs: rotation creates keys
+//!   with `signs_from = now + lead`) until every token it signed has expired.
+
+use super::kek::KeyEncryptionKey;
+use super::signing_key::{KeyError, Purpose, SigningKey};
+use crate::store::signing_keys::SigningKeyRow;
+use crate::store::{Database, StoreError};
+use std::sync::{Arc, RwLock};
+
+/// An immutable snapshot of the keys, oldest `signs_from` first.
+#[derive(Default)]
+pub struct KeySet {
+    keys: Vec<Arc<SigningKey>>,
+    /// How long a key stays published after a newer key took over: the longest
+    /// lifetime of any token it may have signed.
+    retire_after: i64,
+}
+
+impl KeySet {
+    /// The key that signs tokens of `purpose` at `now`.
+    pub fn signing(&self, purpose: Purpose, now: i64) -> Option<&Arc<SigningKey>> {
+        self.keys
+            .iter()
+            .rev()
+            .find(|k| k.purpose == purpose && k.signs_from <= now)
+    }
+
+    fn is_published(&self, key: &SigningKey, now: i64) -> bool {
+        if key.published_at > now {
+            return false;
+        }
+        match self.successor(key, now) {
+            Some(next) => now < next.signs_from + self.retire_after,
+            None => true,
+        }
+    }
+
+    /// The first key of the same purpose that took over signing from `key`.
+    fn successor(&self, key: &SigningKey, now: i64) -> Option<&Arc<SigningKey>> {
+        let position = self.keys.iter().position(|k| k.kid == key.kid)?;
+        self.keys[position + 1..]
+            .iter()
+            .find(|k| k.purpose == key.purpose && k.signs_from <= now)
+    }
+
+    /// The keys a client may verify with at `now`: the JWKS.
+    pub fn published(&self, now: i64) -> impl Iterator<Item = &Arc<SigningKey>> {
+        self.keys.iter().filter(move |k| self.is_published(k, now))
+    }
+
+    /// A published key by `kid`; unknown and retired keys verify nothing.
+    pub fn verification_key(&self, kid: &str, now: i64) -> Option<&Arc<SigningKey>> {
+        self.keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .filter(|k| self.is_published(k, now))
+    }
+
+    pub fn all(&self) -> &[Arc<SigningKey>] {
+        &self.keys
+    }
+}
+
+pub struct KeyRing {
+    current: RwLock<Arc<KeySet>>,
+    kek: KeyEncryptionKey,
+    retire_after: i64,
+}
+
+#[derive(Debug)]
+pub enum KeyRingError {
+    Store(StoreError),
+    Key(KeyError),
+}
+
+impl std::fmt::Display for KeyRingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Store(e) => write!(f, "{e}"),
+            Self::Key(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<StoreError> for KeyRingError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<KeyError> for KeyRingError {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
+}
+
+impl KeyRing {
+    /// `retire_after`: the longest lifetime of a token signed by any key.
+    pub fn new(kek: KeyEncryptionKey, retire_after: i64) -> Self {
+        Self {
+            current: RwLock::new(Arc::new(KeySet::default())),
+            kek,
+            retire_after,
+        }
+    }
+
+    pub fn snapshot(&self) -> Arc<KeySet> {
+        self.current.read().expect("key ring lock").clone()
+    }
+
+    /// Creates the first key of each purpose that has none, then loads all keys.
+    pub async fn ensure_keys(&self, db: &Database, now: i64) -> Result<(), KeyRingError> {
+        let rows = db.run(SigningKeyRow::all).await?;
+        for purpose in Purpose::ALL {
+            if !rows.iter().any(|r| r.purpose == purpose.as_str()) {
+                let (row, _) = SigningKey::generate(purpose, &self.kek, now, now)?;
+                tracing::info!(kid = %row.kid, purpose = purpose.as_str(), "created signing key");
+                db.run(move |c| row.insert(c)).await?;
+            }
+        }
+        self.reload(db).await
+    }
+
+    /// Publishes a new key for each purpose now; it signs from `now + lead`.
+    pub async fn rotate(
+        &self,
+        db: &Database,
+        now: i64,
+        lead: i64,
+    ) -> Result<Vec<String>, KeyRingError> {
+        let mut kids = Vec::new();
+        for purpose in Purpose::ALL {
+            let (row, _) = SigningKey::generate(purpose, &self.kek, now, now + lead)?;
+            kids.push(row.kid.clone());
+            db.run(move |c| row.insert(c)).await?;
+        }
+        self.reload(db).await?;
+        Ok(kids)
+    }
+
+    /// Re-reads the keys; keys already loaded are kept, not decrypted again.
+    pub async fn reload(&self, db: &Database) -> Result<(), KeyRingError> {
+        let rows = db.run(SigningKeyRow::all).await?;
+        let previous = self.snapshot();
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match previous.keys.iter().find(|k| k.kid == row.kid) {
+                Some(known) => keys.push(known.clone()),
+                None => keys.push(Arc::new(SigningKey::from_row(row, &self.kek)?)),
+            }
+        }
+        *self.current.write().expect("key ring lock") = Arc::new(KeySet {
+            keys,
+            retire_after: self.retire_after,
+        });
+        Ok(())
+    }
+}
