@@ -1,0 +1,215 @@
+//! Test support: a fresh database per test (a temp SQLite file, or a PostgreSQL
+//! database created here and dropped on `Drop`), the real app on port 0 with a
+//! manual clock, and small client helpers.
+
+use behalf::app::AppState;
+use behalf::clock::ManualClock;
+use behalf::config::Settings;
+use behalf::oauth::registration::{self, NewClient};
+use behalf::secret::Secret;
+use behalf::startup::Application;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::sync::Arc;
+
+pub const TEST_KEK: &str = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+
+/// A database of this test's own.
+pub struct TestDb {
+    pub url: String,
+    _dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match std::env::var("BEHALF_TEST_POSTGRES_URL") {
+            Ok(base) => {
+                let base = base.trim_end_matches('/').to_string();
+                let name = format!(
+                    "behalf_test_{}",
+                    behalf::random::token(8)
+                        .to_lowercase()
+                        .replace(['-', '_'], "x")
+                );
+                let mut admin = PgConnection::establish(&format!("{base}/postgres"))
+                    .expect("PostgreSQL at BEHALF_TEST_POSTGRES_URL answers");
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("create test database");
+                Self {
+                    url: format!("{base}/{name}"),
+                    _dir: dir,
+                    postgres: Some((base, name)),
+                }
+            }
+            Err(_) => Self {
+                url: format!("sqlite://{}", dir.path().join("behalf.db").display()),
+                _dir: dir,
+                postgres: None,
+            },
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings {
+            database_url: self.url.clone(),
+            listen: "127.0.0.1:0".into(),
+            key_encryption_key: Some(Secret::new(TEST_KEK.into())),
+            log: "warn".into(),
+            ..Settings::default()
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.postgres
+            && let Ok(mut admin) = PgConnection::establish(&format!("{base}/postgres"))
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub http: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+    pub db: Arc<TestDb>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let db = Arc::new(TestDb::new());
+        let settings = db.settings();
+        Self::spawn_with(db, settings, ManualClock::starting_now()).await
+    }
+
+    pub async fn spawn_with(db: Arc<TestDb>, settings: Settings, clock: ManualClock) -> Self {
+        let app = Application::build(settings, Arc::new(clock.clone()))
+            .await
+            .expect("the app builds");
+        let base = format!("http://{}", app.address());
+        let state = app.state();
+        let server = tokio::spawn(async move {
+            app.run_until_stopped().await.expect("server runs");
+        });
+        Self {
+            base,
+            state,
+            clock,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            server,
+            db,
+        }
+    }
+
+    /// Stops the server; the database stays for a restart.
+    pub fn stop(self) -> Arc<TestDb> {
+        self.server.abort();
+        self.db.clone()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.state.issuer
+    }
+
+    /// Registers a confidential client with `client_credentials`; returns its secret.
+    pub async fn add_client(&self, id: &str, scopes: &[&str], audiences: &[&str]) -> String {
+        let (row, secret) = registration::register(
+            NewClient {
+                client_id: id.into(),
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                audiences: audiences.iter().map(|s| s.to_string()).collect(),
+                ..NewClient::default()
+            },
+            self.clock_now(),
+        )
+        .expect("valid client");
+        self.state.db.run(move |c| row.insert(c)).await.unwrap();
+        secret.unwrap().expose().clone()
+    }
+
+    pub fn clock_now(&self) -> i64 {
+        behalf::clock::Clock::now(&self.clock)
+    }
+
+    pub async fn post_token(
+        &self,
+        auth: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+        let mut request = self.http.post(self.url("/token")).form(form);
+        if let Some((id, secret)) = auth {
+            request = request.basic_auth(id, Some(secret));
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.json::<Value>().await.expect("JSON body");
+        (status, headers, body)
+    }
+
+    pub async fn client_credentials_token(&self, id: &str, secret: &str, scope: &str) -> String {
+        let (status, _, body) = self
+            .post_token(
+                Some((id, secret)),
+                &[("grant_type", "client_credentials"), ("scope", scope)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.http.get(self.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Verifies `token` the way an independent resource server would: keys from the
+/// published JWKS, the algorithm fixed, `iss` and `aud` required.
+pub async fn verify_with_jwks(app: &TestApp, token: &str, audience: &str) -> Result<Value, String> {
+    use jsonwebtoken::jwk::JwkSet;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+    let jwks: JwkSet = serde_json::from_value(app.get_json("/jwks.json").await).unwrap();
+    let header = decode_header(token).map_err(|e| e.to_string())?;
+    if header.typ.as_deref() != Some("at+jwt") {
+        return Err(format!("typ is {:?}", header.typ));
+    }
+    let kid = header.kid.ok_or("no kid")?;
+    let jwk = jwks.find(&kid).ok_or("kid not in the JWKS")?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_issuer(&[app.issuer()]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    // The server's clock is injected; let jsonwebtoken judge `exp` against it.
+    validation.validate_exp = false;
+    let data = decode::<Value>(token, &key, &validation).map_err(|e| e.to_string())?;
+    let exp = data.claims["exp"].as_i64().ok_or("exp not a number")?;
+    if exp <= app.clock_now() {
+        return Err("expired".into());
+    }
+    Ok(data.claims)
+}

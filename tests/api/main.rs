@@ -1,0 +1,13 @@
+//! Integration tests: each test starts the real server on port 0 with a fresh
+//! database (SQLite by default; PostgreSQL when BEHALF_TEST_POSTGRES_URL is set)
+//! and drives it over HTTP as a client would.
+
+mod cli;
+mod client_credentials;
+mod discovery;
+mod helpers;
+mod jwt_verifier;
+mod key_rotation;
+mod operations;
+mod persistence;
+mod token_endpoint_errors;

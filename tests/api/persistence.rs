@@ -1,0 +1,44 @@
+//! A restart keeps signing keys, clients and users (and so earlier tokens stay valid).
+
+use crate::helpers::{TestApp, verify_with_jwks};
+use behalf::store::users::UserRow;
+
+#[tokio::test]
+async fn a_restart_keeps_keys_clients_and_users() {
+    let app = TestApp::spawn().await;
+    let secret = app.add_client("svc", &["read"], &[]).await;
+    let user = behalf::accounts::new_user("alice", Some("correct horse"), false, 0).unwrap();
+    let sub = user.sub.clone();
+    app.state.db.run(move |c| user.insert(c)).await.unwrap();
+    let token = app.client_credentials_token("svc", &secret, "read").await;
+    let jwks_before = app.get_json("/jwks.json").await;
+    let mut settings = app.db.settings();
+    // The same public issuer, as behind a load balancer; the port behind it changes.
+    settings.issuer = Some(app.issuer().to_string());
+    let clock = app.clock.clone();
+    let db = app.stop();
+
+    let app = TestApp::spawn_with(db, settings, clock).await;
+    assert_eq!(
+        app.get_json("/jwks.json").await,
+        jwks_before,
+        "same keys after restart"
+    );
+    verify_with_jwks(&app, &token, app.issuer())
+        .await
+        .expect("earlier token verifies");
+    let again = app.client_credentials_token("svc", &secret, "read").await;
+    verify_with_jwks(&app, &again, app.issuer()).await.unwrap();
+    let found = app
+        .state
+        .db
+        .run(|c| UserRow::find_by_username(c, "alice"))
+        .await
+        .unwrap()
+        .expect("user kept");
+    assert_eq!(found.sub, sub);
+    assert!(behalf::accounts::password::verify(
+        "correct horse",
+        found.password_hash.as_deref().unwrap()
+    ));
+}
