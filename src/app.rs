@@ -3,6 +3,7 @@
 
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::consent::throttle::LoginThrottle;
 use crate::oauth::clients::ClientRegistry;
 use crate::store::Database;
 use crate::tokens::keyring::KeyRing;
@@ -20,6 +21,7 @@ pub struct App {
     pub clients: ClientRegistry,
     pub clock: SharedClock,
     pub metrics: PrometheusHandle,
+    pub login_throttle: LoginThrottle,
 }
 
 pub type AppState = Arc<App>;

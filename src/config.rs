@@ -31,6 +31,9 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "access_token_ttl_seconds",
     "key_rotation_lead_seconds",
     "key_refresh_seconds",
+    "session_ttl_seconds",
+    "refresh_token_idle_seconds",
+    "refresh_token_absolute_seconds",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +56,12 @@ pub struct Settings {
     pub key_rotation_lead_seconds: i64,
     /// How often each instance re-reads signing keys from the database.
     pub key_refresh_seconds: u64,
+    /// Lifetime of a signed-in browser session.
+    pub session_ttl_seconds: i64,
+    /// A refresh token unused this long expires (each rotation starts it again).
+    pub refresh_token_idle_seconds: i64,
+    /// A refresh-token family ends this long after the sign-in that began it.
+    pub refresh_token_absolute_seconds: i64,
     pub policy: Policy,
 }
 
@@ -68,6 +77,9 @@ impl Default for Settings {
             access_token_ttl_seconds: 3600,
             key_rotation_lead_seconds: 600,
             key_refresh_seconds: 60,
+            session_ttl_seconds: 8 * 3600,
+            refresh_token_idle_seconds: 14 * 24 * 3600,
+            refresh_token_absolute_seconds: 30 * 24 * 3600,
             policy: Policy::default(),
         }
     }
@@ -188,6 +200,15 @@ impl Settings {
         let positive = [
             ("access_token_ttl_seconds", self.access_token_ttl_seconds),
             ("key_refresh_seconds", self.key_refresh_seconds as i64),
+            ("session_ttl_seconds", self.session_ttl_seconds),
+            (
+                "refresh_token_idle_seconds",
+                self.refresh_token_idle_seconds,
+            ),
+            (
+                "refresh_token_absolute_seconds",
+                self.refresh_token_absolute_seconds,
+            ),
             ("policy.min_grant_seconds", self.policy.min_grant_seconds),
             ("policy.max_grant_seconds", self.policy.max_grant_seconds),
             (

@@ -43,6 +43,14 @@ pub fn matches_sha256(presented: &str, stored: &[u8]) -> bool {
     stored.len() == 32 && bool::from(sha256(presented.as_bytes()).as_slice().ct_eq(stored))
 }
 
+/// Hex SHA-256: the database key of a secret that must never be stored itself.
+pub fn hash_hex(secret: &str) -> String {
+    sha256(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,6 +63,7 @@ impl Application {
             keys,
             clock,
             metrics: http::metrics::recorder(),
+            login_throttle: Default::default(),
         });
         Ok(Self {
             address,
@@ -93,7 +94,8 @@ impl Application {
                 }
             }
         });
-        let result = axum::serve(self.listener, http::router(self.state))
+        let service = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await;
         reloader.abort();

@@ -4,7 +4,12 @@ use super::{connect, now, read_stdin_secret};
 use crate::accounts;
 use crate::config::Settings;
 use crate::store::StoreError;
+use crate::store::issued_tokens::IssuedTokenRow;
+use crate::store::refresh_tokens::RefreshTokenRow;
+use crate::store::sessions::SessionRow;
+use crate::store::users::UserRow;
 use clap::Subcommand;
+use diesel::Connection;
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -18,6 +23,8 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Disable a user: no more sign-ins, sessions ended, refresh and access tokens revoked.
+    Disable { name: String },
 }
 
 pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String> {
@@ -35,6 +42,31 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
                 .await
                 .map_err(|e| unique_violation(e, &format!("user {name} already exists")))?;
             println!("{sub}");
+            Ok(())
+        }
+        UserCommand::Disable { name } => {
+            let db = connect(settings).await?;
+            let now = now();
+            let lookup = name.clone();
+            let found = db
+                .run(move |c| {
+                    c.transaction(|c| {
+                        if !UserRow::disable(c, &lookup, now)? {
+                            return Ok(false);
+                        }
+                        let user = UserRow::find_by_username(c, &lookup)?.expect("just updated");
+                        SessionRow::delete_for_user(c, &user.sub)?;
+                        RefreshTokenRow::revoke_user(c, &user.sub, now)?;
+                        IssuedTokenRow::revoke_subject(c, &user.sub, now)?;
+                        Ok(true)
+                    })
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            if !found {
+                return Err(format!("no user named {name}"));
+            }
+            eprintln!("user {name} is disabled");
             Ok(())
         }
     }

@@ -12,30 +12,63 @@ use serde::Serialize;
 #[derive(Serialize)]
 pub struct Metadata {
     issuer: String,
+    authorization_endpoint: String,
     token_endpoint: String,
+    userinfo_endpoint: String,
     jwks_uri: String,
+    scopes_supported: &'static [&'static str],
     response_types_supported: &'static [&'static str],
+    response_modes_supported: &'static [&'static str],
     grant_types_supported: &'static [&'static str],
     token_endpoint_auth_methods_supported: &'static [&'static str],
     code_challenge_methods_supported: &'static [&'static str],
     subject_types_supported: &'static [&'static str],
     id_token_signing_alg_values_supported: &'static [&'static str],
     access_token_signing_alg_values_supported: &'static [&'static str],
+    claims_supported: &'static [&'static str],
+    prompt_values_supported: &'static [&'static str],
+    authorization_response_iss_parameter_supported: bool,
+    request_parameter_supported: bool,
+    request_uri_parameter_supported: bool,
 }
 
 fn metadata(app: &AppState) -> Response {
     let body = Metadata {
         issuer: app.issuer.clone(),
+        authorization_endpoint: app.endpoint("/authorize"),
         token_endpoint: app.endpoint("/token"),
+        userinfo_endpoint: app.endpoint("/userinfo"),
         jwks_uri: app.endpoint("/jwks.json"),
-        // No authorization endpoint yet, so no response type.
-        response_types_supported: &[],
+        scopes_supported: &["openid", "profile", "agent"],
+        response_types_supported: &["code"],
+        response_modes_supported: &["query"],
         grant_types_supported: SUPPORTED_GRANTS,
-        token_endpoint_auth_methods_supported: &["client_secret_basic", "client_secret_post"],
+        token_endpoint_auth_methods_supported: &[
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
         code_challenge_methods_supported: &["S256"],
         subject_types_supported: &["public"],
         id_token_signing_alg_values_supported: &["RS256"],
         access_token_signing_alg_values_supported: &["ES256"],
+        claims_supported: &[
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "at_hash",
+            "azp",
+            "preferred_username",
+            "name",
+        ],
+        prompt_values_supported: &["none", "login", "consent"],
+        authorization_response_iss_parameter_supported: true,
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
     };
     let mut response = Json(body).into_response();
     response.headers_mut().insert(

@@ -2,6 +2,7 @@
 //! secrets, body limit, timeout, panic catching, metrics), and the small
 //! endpoints that are not OAuth grants (discovery, JWKS, health, metrics).
 
+pub mod bearer;
 pub mod discovery;
 pub mod form;
 pub mod health;
@@ -9,7 +10,9 @@ pub mod jwks;
 pub mod metrics;
 
 use crate::app::AppState;
-use crate::oauth::token_endpoint;
+use crate::consent::{account, login, pages};
+use crate::oauth::authorize::{consent, endpoint};
+use crate::oauth::{token_endpoint, userinfo};
 use axum::Router;
 use axum::http::{HeaderName, Request, header};
 use axum::routing::{get, post};
@@ -67,7 +70,17 @@ pub fn router(state: AppState) -> Router {
             get(discovery::authorization_server),
         )
         .route("/jwks.json", get(jwks::jwks))
+        .route("/authorize", get(endpoint::get).post(endpoint::post))
+        .route("/authorize/consent", post(consent::decision))
         .route("/token", post(token_endpoint::token))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route("/login", get(login::show).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/account", get(account::show))
+        .route("/static/behalf.css", get(pages::stylesheet))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))

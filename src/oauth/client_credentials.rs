@@ -30,6 +30,7 @@ pub fn grant(app: &App, client: &Client, form: &OAuthForm) -> Result<TokenRespon
         exp: now + ttl,
         nbf: None,
         jti: random::identifier(),
+        auth_time: None,
     };
     let token = access_token::issue(&app.keys.snapshot(), &claims)
         .map_err(|_| OAuthError::server_error("no access-token signing key"))?;

@@ -36,6 +36,17 @@ pub fn within(requested: Vec<String>, allowed: &[String]) -> Result<Vec<String>,
     }
 }
 
+/// What a scope lets an app do, in plain words for the consent page.
+pub fn describe(scope: &str) -> String {
+    match scope {
+        "openid" => "Confirm who you are".into(),
+        "profile" => "See your username".into(),
+        "agent" => "Act as a support agent, within the access users give you".into(),
+        "offline_access" => "Stay connected when you are not using it".into(),
+        other => format!("Use the \u{201c}{other}\u{201d} permission"),
+    }
+}
+
 pub fn join(scopes: &[String]) -> Option<String> {
     (!scopes.is_empty()).then(|| scopes.join(" "))
 }

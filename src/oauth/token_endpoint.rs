@@ -2,9 +2,8 @@
 //! type is checked first (an unknown one is `unsupported_grant_type` whoever
 //! asks), then the client is authenticated and must be allowed that grant.
 
-use super::client_auth;
-use super::client_credentials;
-use super::clients::GRANT_CLIENT_CREDENTIALS;
+use super::clients::{GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN};
+use super::{authorization_code, client_auth, client_credentials, refresh_token};
 use crate::app::AppState;
 use crate::error::{ErrorCode, OAuthError};
 use crate::http::form::OAuthForm;
@@ -13,7 +12,11 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 /// The grants this server implements.
-pub const SUPPORTED_GRANTS: &[&str] = &[GRANT_CLIENT_CREDENTIALS];
+pub const SUPPORTED_GRANTS: &[&str] = &[
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_REFRESH_TOKEN,
+    GRANT_CLIENT_CREDENTIALS,
+];
 
 pub async fn token(
     State(app): State<AppState>,
@@ -39,6 +42,8 @@ pub async fn token(
         ));
     }
     let response = match grant_type {
+        GRANT_AUTHORIZATION_CODE => authorization_code::grant(&app, &client, &form).await?,
+        GRANT_REFRESH_TOKEN => refresh_token::grant(&app, &client, &form).await?,
         GRANT_CLIENT_CREDENTIALS => client_credentials::grant(&app, &client, &form)?,
         _ => unreachable!("checked against SUPPORTED_GRANTS above"),
     };

@@ -17,6 +17,8 @@ pub struct IssuedTokenRow {
     pub issued_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    /// The code or refresh-token family the token came from, if any.
+    pub family_id: Option<String>,
 }
 
 impl IssuedTokenRow {
@@ -25,6 +27,36 @@ impl IssuedTokenRow {
             .values(self)
             .execute(conn)?;
         Ok(())
+    }
+
+    /// Revokes every token of a family (a replayed code or refresh token, RFC 9700 §4.14.2).
+    pub fn revoke_family(
+        conn: &mut AnyConnection,
+        family_id: &str,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        Ok(diesel::update(
+            issued_tokens::table
+                .filter(issued_tokens::family_id.eq(family_id))
+                .filter(issued_tokens::revoked_at.is_null()),
+        )
+        .set(issued_tokens::revoked_at.eq(now))
+        .execute(conn)?)
+    }
+
+    /// Revokes every token about `subject` (a disabled user).
+    pub fn revoke_subject(
+        conn: &mut AnyConnection,
+        subject: &str,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        Ok(diesel::update(
+            issued_tokens::table
+                .filter(issued_tokens::subject.eq(subject))
+                .filter(issued_tokens::revoked_at.is_null()),
+        )
+        .set(issued_tokens::revoked_at.eq(now))
+        .execute(conn)?)
     }
 
     pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Self>, StoreError> {

@@ -4,15 +4,19 @@
 //! Blocking diesel calls run on tokio's blocking pool through `Database::run`,
 //! with the caller's tracing span attached. Domain code never names a backend.
 
+pub mod app_consents;
+pub mod authorization_codes;
 pub mod clients;
 pub mod issued_tokens;
+pub mod refresh_tokens;
 pub mod schema;
+pub mod sessions;
 pub mod signing_keys;
 pub mod users;
 
 mod pool;
 
-pub use pool::{Database, StoreError};
+pub use pool::{Database, StoreError, TxError};
 
 use diesel::{PgConnection, SqliteConnection};
 

@@ -134,6 +134,40 @@ impl Database {
     }
 }
 
+/// The error of a transaction: the store failed, or the domain decided to abort
+/// (rolling back) with its own error `E`.
+#[derive(Debug)]
+pub enum TxError<E> {
+    Store(StoreError),
+    Abort(E),
+}
+
+impl<E> From<diesel::result::Error> for TxError<E> {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Store(StoreError::Query(e))
+    }
+}
+
+impl<E> From<StoreError> for TxError<E> {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl Database {
+    /// Runs `work` in one transaction: committed on `Ok`, rolled back on `Err`.
+    pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, TxError<E>>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, TxError<E>> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.run(move |c| Ok(c.transaction(work)))
+            .await
+            .map_err(TxError::Store)?
+    }
+}
+
 fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {
     let applied = match conn {
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),

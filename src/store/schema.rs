@@ -48,6 +48,7 @@ diesel::table! {
         issued_at -> BigInt,
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
+        family_id -> Nullable<Text>,
     }
 }
 
@@ -61,5 +62,57 @@ diesel::table! {
         detail -> Text,
         prev_hash -> Binary,
         hash -> Binary,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_sub -> Nullable<Text>,
+        csrf_token -> Text,
+        auth_time -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    app_consents (user_sub, client_id) {
+        user_sub -> Text,
+        client_id -> Text,
+        scopes -> Text,
+        granted_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    authorization_codes (id) {
+        id -> Text,
+        client_id -> Text,
+        redirect_uri -> Text,
+        user_sub -> Text,
+        scopes -> Text,
+        nonce -> Nullable<Text>,
+        code_challenge -> Text,
+        auth_time -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        redeemed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        family_id -> Text,
+        client_id -> Text,
+        user_sub -> Text,
+        scopes -> Text,
+        auth_time -> BigInt,
+        issued_at -> BigInt,
+        expires_at -> BigInt,
+        family_expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        revoked_at -> Nullable<BigInt>,
     }
 }

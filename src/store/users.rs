@@ -42,4 +42,16 @@ impl UserRow {
             .first(conn)
             .optional()?)
     }
+
+    /// Marks the user disabled; `false` if no such user.
+    pub fn disable(conn: &mut AnyConnection, username: &str, now: i64) -> Result<bool, StoreError> {
+        let updated = diesel::update(users::table.filter(users::username.eq(username)))
+            .set(users::disabled_at.eq(now))
+            .execute(conn)?;
+        Ok(updated == 1)
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.disabled_at.is_none()
+    }
 }

@@ -51,6 +51,9 @@ pub struct AccessTokenClaims {
     )]
     pub nbf: Option<i64>,
     pub jti: String,
+    /// When the user signed in (RFC 9068 §2.2.1), on tokens about a user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
 }
 
 /// `nbf`, when present, must be a number: `null` or a string is rejected, not

@@ -33,6 +33,7 @@ async fn both_metadata_documents_describe_the_same_issuer_and_endpoints() {
         .unwrap();
     assert!(methods.contains(&"client_secret_basic".into()));
     assert!(methods.contains(&"client_secret_post".into()));
+    assert!(methods.contains(&"none".into()));
 }
 
 #[tokio::test]

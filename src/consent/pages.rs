@@ -1,0 +1,92 @@
+//! Rendering pages: templates embedded in the binary (tera autoescapes `.html`),
+//! and the headers every HTML response carries: a CSP without inline script and
+//! with `frame-ancestors 'none'`, `X-Frame-Options: DENY`, `no-store`, and no referrer.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::OnceLock;
+use tera::{Context, Tera};
+
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
+fn templates() -> &'static Tera {
+    static TERA: OnceLock<Tera> = OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut tera = Tera::new();
+        tera.add_raw_templates([
+            ("base.html", include_str!("../../templates/base.html")),
+            ("login.html", include_str!("../../templates/login.html")),
+            ("consent.html", include_str!("../../templates/consent.html")),
+            ("error.html", include_str!("../../templates/error.html")),
+            ("account.html", include_str!("../../templates/account.html")),
+        ])
+        .expect("templates parse");
+        tera
+    })
+}
+
+/// Adds the headers every HTML response carries.
+pub fn secure(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+pub fn render(status: StatusCode, template: &str, context: &Context) -> Response {
+    match templates().render(template, context) {
+        Ok(html) => secure(
+            (
+                status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                html,
+            )
+                .into_response(),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, template, "template failed");
+            secure((StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response())
+        }
+    }
+}
+
+/// An error page: never a redirect (SECURITY.md A2).
+pub fn error(status: StatusCode, title: &str, message: &str) -> Response {
+    let mut context = Context::new();
+    context.insert("title", title);
+    context.insert("message", message);
+    render(status, "error.html", &context)
+}
+
+/// 303 See Other (after a POST, SECURITY.md A5), with the security headers.
+pub fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    secure(response)
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/behalf.css"),
+    )
+        .into_response()
+}

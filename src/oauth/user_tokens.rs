@@ -1,0 +1,136 @@
+//! The tokens a user's sign-in yields, shared by the `authorization_code` and
+//! `refresh_token` grants: an RFC 9068 access token (its `jti` recorded with the
+//! family, so a replay can end it), a rotated refresh token for clients allowed
+//! one, and an ID token when `openid` was granted. Rows are prepared before the
+//! grant's transaction, written inside it, and signed after it commits.
+
+use super::clients::{Client, GRANT_REFRESH_TOKEN};
+use super::scope;
+use super::token_response::TokenResponse;
+use crate::app::App;
+use crate::error::OAuthError;
+use crate::random;
+use crate::store::issued_tokens::IssuedTokenRow;
+use crate::store::refresh_tokens::RefreshTokenRow;
+use crate::store::{AnyConnection, StoreError};
+use crate::tokens::access_token::{self, AccessTokenClaims, Audience};
+use crate::tokens::id_token::{self, IdTokenClaims};
+
+pub struct UserTokens {
+    claims: AccessTokenClaims,
+    access_record: IssuedTokenRow,
+    refresh: Option<(String, RefreshTokenRow)>,
+    scopes: Vec<String>,
+    nonce: Option<String>,
+}
+
+pub struct Grant<'a> {
+    pub client: &'a Client,
+    pub user_sub: &'a str,
+    pub scopes: Vec<String>,
+    /// Scopes the refresh token keeps (RFC 6749 §6: a narrowed refresh does not narrow the family).
+    pub family_scopes: String,
+    pub auth_time: i64,
+    pub family_id: &'a str,
+    pub family_expires_at: i64,
+    pub audiences: Vec<String>,
+    pub nonce: Option<String>,
+}
+
+impl UserTokens {
+    pub fn prepare(app: &App, grant: Grant<'_>) -> Self {
+        let now = app.now();
+        let ttl = app.settings.access_token_ttl_seconds;
+        let claims = AccessTokenClaims {
+            iss: app.issuer.clone(),
+            sub: grant.user_sub.to_string(),
+            aud: Audience::from_list(grant.audiences),
+            client_id: grant.client.client_id.clone(),
+            scope: scope::join(&grant.scopes),
+            iat: now,
+            exp: now + ttl,
+            nbf: None,
+            jti: random::identifier(),
+            auth_time: Some(grant.auth_time),
+        };
+        let access_record = IssuedTokenRow {
+            id: claims.jti.clone(),
+            kind: "access_token".into(),
+            client_id: grant.client.client_id.clone(),
+            subject: grant.user_sub.to_string(),
+            issued_at: now,
+            expires_at: claims.exp,
+            revoked_at: None,
+            family_id: Some(grant.family_id.to_string()),
+        };
+        let refresh = grant.client.allows_grant(GRANT_REFRESH_TOKEN).then(|| {
+            let token = random::secret();
+            let row = RefreshTokenRow {
+                id: random::hash_hex(&token),
+                family_id: grant.family_id.to_string(),
+                client_id: grant.client.client_id.clone(),
+                user_sub: grant.user_sub.to_string(),
+                scopes: grant.family_scopes.clone(),
+                auth_time: grant.auth_time,
+                issued_at: now,
+                expires_at: (now + app.settings.refresh_token_idle_seconds)
+                    .min(grant.family_expires_at),
+                family_expires_at: grant.family_expires_at,
+                used_at: None,
+                revoked_at: None,
+            };
+            (token, row)
+        });
+        Self {
+            claims,
+            access_record,
+            refresh,
+            scopes: grant.scopes,
+            nonce: grant.nonce,
+        }
+    }
+
+    /// Writes the records; call inside the grant's transaction.
+    pub fn write(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        self.access_record.insert(conn)?;
+        if let Some((_, row)) = &self.refresh {
+            row.insert(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Signs the tokens; call after the transaction committed.
+    pub fn respond(self, app: &App) -> Result<TokenResponse, OAuthError> {
+        let keys = app.keys.snapshot();
+        let access = access_token::issue(&keys, &self.claims)
+            .map_err(|_| OAuthError::server_error("no access-token signing key"))?;
+        let id_token = if self.scopes.iter().any(|s| s == "openid") {
+            let claims = IdTokenClaims {
+                iss: app.issuer.clone(),
+                sub: self.claims.sub.clone(),
+                aud: self.claims.client_id.clone(),
+                exp: self.claims.exp,
+                iat: self.claims.iat,
+                auth_time: self.claims.auth_time.unwrap_or(self.claims.iat),
+                nonce: self.nonce,
+                at_hash: id_token::at_hash(&access),
+                azp: self.claims.client_id.clone(),
+            };
+            Some(
+                id_token::sign(&keys, &claims)
+                    .ok_or_else(|| OAuthError::server_error("no ID-token signing key"))?,
+            )
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token: access,
+            issued_token_type: None,
+            token_type: "Bearer",
+            expires_in: self.claims.exp - self.claims.iat,
+            scope: self.claims.scope,
+            refresh_token: self.refresh.map(|(token, _)| token),
+            id_token,
+        })
+    }
+}
