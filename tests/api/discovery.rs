@@ -20,8 +20,15 @@ async fn both_metadata_documents_describe_the_same_issuer_and_endpoints() {
     );
     assert_eq!(
         oidc["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
     );
+    assert_eq!(oidc["authorization_endpoint"], app.url("/authorize"));
+    assert_eq!(oidc["userinfo_endpoint"], app.url("/userinfo"));
+    assert_eq!(
+        oidc["response_types_supported"],
+        serde_json::json!(["code"])
+    );
+    assert_eq!(oidc["authorization_response_iss_parameter_supported"], true);
     assert!(
         oidc["id_token_signing_alg_values_supported"]
             .as_array()
@@ -33,6 +40,7 @@ async fn both_metadata_documents_describe_the_same_issuer_and_endpoints() {
         .unwrap();
     assert!(methods.contains(&"client_secret_basic".into()));
     assert!(methods.contains(&"client_secret_post".into()));
+    assert!(methods.contains(&"none".into()));
     assert!(methods.contains(&"none".into()));
 }
 
