@@ -706,6 +706,38 @@ describe('hardening (beyond the brief)', () => {
     assert.ok(!post.location?.href.startsWith(evil), `redirected to an unregistered redirect_uri: ${post.rawLocation}`);
   });
 
+  it('prompt=login with a live session asks for the password again (OIDC Core §3.1.2.1)', async () => {
+    const browser = new Browser(issuer);
+    const first = await authRequest('fp');
+    await authorizeInBrowser(browser, first.url, { username: 'alice' });
+    const req = await authRequest('fp', { prompt: 'login' });
+    const page = await browser.get(req.url);
+    assert.equal(page.status, 303, describePage(page));
+    assert.equal(page.location?.pathname, '/login', `prompt=login must lead to the login page, got Location: ${page.rawLocation}`);
+  });
+
+  it("prompt=login can't be skipped by forging the parameters the server adds to return_to", async () => {
+    const browser = new Browser(issuer);
+    const first = await authRequest('fp');
+    await authorizeInBrowser(browser, first.url, { username: 'alice' });
+    // Learn which parameters the server itself adds to the request it sends
+    // through the login page (they are visible to, and editable by, the user).
+    const probe = await authRequest('fp', { prompt: 'login' });
+    const toLogin = await browser.get(probe.url);
+    assert.equal(toLogin.location?.pathname, '/login', describePage(toLogin));
+    const returnTo = new URL(toLogin.location.searchParams.get('return_to') ?? '', issuer);
+    const added = [...returnTo.searchParams.keys()].filter((k) => !probe.url.searchParams.has(k));
+    if (added.length === 0) return; // nothing to forge
+    // Forge them with an old value on a fresh prompt=login request.
+    const req = await authRequest('fp', { prompt: 'login', ...Object.fromEntries(added.map((k) => [k, '1'])) });
+    const page = await browser.get(req.url);
+    assert.equal(
+      page.location?.pathname,
+      '/login',
+      `prompt=login + forged ${added.map((k) => `${k}=1`).join('&')} skipped re-authentication: ${describePage(page)}`,
+    );
+  });
+
   it('code_challenge_method=plain: redirect with invalid_request', async () => {
     const req = await authRequest('rp', { code_challenge_method: 'plain' });
     await assertDirectErrorRedirect(req, 'invalid_request');

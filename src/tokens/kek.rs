@@ -7,12 +7,18 @@ use crate::random::random_bytes;
 use crate::secret::Secret;
 use crate::store::Backend;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::hmac;
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use std::io::Write;
 use std::path::PathBuf;
 
-pub struct KeyEncryptionKey(LessSafeKey);
+pub struct KeyEncryptionKey {
+    aead: LessSafeKey,
+    /// A MAC key derived from the same secret, for values the server hands out
+    /// and must recognise later (e.g. the re-authentication marker).
+    mac: hmac::Key,
+}
 
 #[derive(Debug)]
 pub struct UnsealError;
@@ -21,14 +27,30 @@ impl KeyEncryptionKey {
     pub fn from_bytes(bytes: &Secret<[u8; 32]>) -> Self {
         let key =
             UnboundKey::new(&AES_256_GCM, bytes.expose()).expect("32 bytes is an AES-256 key");
-        Self(LessSafeKey::new(key))
+        let derive = hmac::Key::new(hmac::HMAC_SHA256, bytes.expose());
+        let mac_key = hmac::sign(&derive, b"behalf: server MAC key v1");
+        Self {
+            aead: LessSafeKey::new(key),
+            mac: hmac::Key::new(hmac::HMAC_SHA256, mac_key.as_ref()),
+        }
+    }
+
+    /// A base64url MAC over `data`, shared by every instance with the same key.
+    pub fn mac(&self, data: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac::sign(&self.mac, data.as_bytes()))
+    }
+
+    pub fn verify_mac(&self, data: &str, tag: &str) -> bool {
+        URL_SAFE_NO_PAD
+            .decode(tag)
+            .is_ok_and(|tag| hmac::verify(&self.mac, data.as_bytes(), &tag).is_ok())
     }
 
     /// `nonce || ciphertext || tag`, bound to `context` (the key id) as associated data.
     pub fn seal(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
         let nonce_bytes: [u8; NONCE_LEN] = random_bytes(NONCE_LEN).try_into().expect("12 bytes");
         let mut sealed = plaintext.to_vec();
-        self.0
+        self.aead
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce_bytes),
                 Aad::from(context.as_bytes()),
@@ -48,7 +70,7 @@ impl KeyEncryptionKey {
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| UnsealError)?;
         let mut buf = ciphertext.to_vec();
         let plain = self
-            .0
+            .aead
             .open_in_place(nonce, Aad::from(context.as_bytes()), &mut buf)
             .map_err(|_| UnsealError)?;
         Ok(plain.to_vec())

@@ -108,6 +108,10 @@ impl KeyRing {
         }
     }
 
+    pub fn kek(&self) -> &KeyEncryptionKey {
+        &self.kek
+    }
+
     pub fn snapshot(&self) -> Arc<KeySet> {
         self.current.read().expect("key ring lock").clone()
     }

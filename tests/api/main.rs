@@ -2,12 +2,19 @@
 //! database (SQLite by default; PostgreSQL when BEHALF_TEST_POSTGRES_URL is set)
 //! and drives it over HTTP as a client would.
 
+mod authorization_flow;
+mod authorize_errors;
+mod browser;
 mod cli;
 mod client_credentials;
+mod codes;
 mod discovery;
 mod helpers;
 mod jwt_verifier;
 mod key_rotation;
+mod login;
+mod oidc;
 mod operations;
 mod persistence;
+mod refresh;
 mod token_endpoint_errors;

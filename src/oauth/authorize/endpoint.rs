@@ -82,7 +82,7 @@ async fn authorize(app: &App, form: &OAuthForm, headers: &HeaderMap) -> Response
         if request.prompt.none {
             return fail("login_required", "the user is not signed in");
         }
-        return send_to_login(&request, now);
+        return send_to_login(app, &request, now);
     };
     match decide(app, &request, &user, &session).await {
         Ok(Decision::Consent) if request.prompt.none => {
@@ -101,17 +101,19 @@ async fn authorize(app: &App, form: &OAuthForm, headers: &HeaderMap) -> Response
     }
 }
 
-fn send_to_login(request: &AuthorizationRequest, now: i64) -> Response {
+fn send_to_login(app: &App, request: &AuthorizationRequest, now: i64) -> Response {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (name, value) in request.params.iter().filter(|(n, _)| n != REAUTH_SINCE) {
         query.append_pair(name, value);
     }
-    query.append_pair(REAUTH_SINCE, &now.to_string());
+    let marker =
+        request::reauth_marker(app, now, &request.client.client_id, &request.code_challenge);
+    query.append_pair(REAUTH_SINCE, &marker);
     let return_to = format!("/authorize?{}", query.finish());
-    let login = form_urlencoded::Serializer::new(String::from("/login?"))
+    let login = form_urlencoded::Serializer::new(String::new())
         .append_pair("return_to", &return_to)
         .finish();
-    pages::see_other(&login)
+    pages::see_other(&format!("/login?{login}"))
 }
 
 pub enum Decision {

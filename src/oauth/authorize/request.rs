@@ -11,8 +11,33 @@ use crate::oauth::{pkce, scope};
 use std::sync::Arc;
 
 /// The internal parameter that marks a request coming back from a forced sign-in:
-/// a session that signed in at or after this time satisfies `prompt=login` and `max_age`.
+/// `<time>.<mac>`. A session that signed in at or after `time` satisfies
+/// `prompt=login` and `max_age`. The MAC binds it to this request's client and
+/// PKCE challenge, so a browser cannot forge or transplant it.
 pub const REAUTH_SINCE: &str = "behalf_reauth_since";
+
+fn reauth_mac_input(time: i64, client_id: &str, code_challenge: &str) -> String {
+    format!("reauth|{time}|{client_id}|{code_challenge}")
+}
+
+/// The marker value for a forced sign-in started at `time`.
+pub fn reauth_marker(app: &App, time: i64, client_id: &str, code_challenge: &str) -> String {
+    let mac = app
+        .keys
+        .kek()
+        .mac(&reauth_mac_input(time, client_id, code_challenge));
+    format!("{time}.{mac}")
+}
+
+/// The time in a genuine marker; `None` for anything forged or malformed.
+fn reauth_time(app: &App, value: &str, client_id: &str, code_challenge: &str) -> Option<i64> {
+    let (time, mac) = value.split_once('.')?;
+    let time: i64 = time.parse().ok()?;
+    app.keys
+        .kek()
+        .verify_mac(&reauth_mac_input(time, client_id, code_challenge), mac)
+        .then_some(time)
+}
 
 /// Parameters carried through sign-in and the consent form, in this order.
 const CARRIED: &[&str] = &[
@@ -220,7 +245,8 @@ pub async fn validate(app: &App, form: &OAuthForm) -> Result<AuthorizationReques
             .transpose()
     };
     let max_age = number("max_age")?;
-    let reauth_since = number(REAUTH_SINCE)?;
+    let reauth_since =
+        param(REAUTH_SINCE)?.and_then(|v| reauth_time(app, v, &client.client_id, code_challenge));
     let params = CARRIED
         .iter()
         .filter_map(|name| {

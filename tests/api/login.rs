@@ -1,0 +1,261 @@
+//! Sign-in, sessions and pages (SECURITY.md J1–J5): CSRF, security headers,
+//! cookie attributes, session id rotation, server-side logout, throttling,
+//! indistinguishable failures, and `return_to`.
+
+use crate::browser::{Browser, PASSWORD, add_user};
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+use reqwest::header::SET_COOKIE;
+use std::time::Instant;
+
+fn session_cookie(page: &crate::browser::Page) -> String {
+    page.headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("behalf_session="))
+        .expect("a session cookie")
+}
+
+#[tokio::test]
+async fn every_html_page_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    add_user(&app, "alice", false).await;
+    let browser = Browser::new(&app);
+    let login = browser.get("/login").await;
+    let error = browser.get("/authorize?client_id=nobody").await;
+    let signed_in = browser.sign_in("/login", "alice", PASSWORD).await;
+    let account = browser.get("/account").await;
+    for page in [&login, &error, &signed_in, &account] {
+        let csp = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("script-src"),
+            "{csp}"
+        );
+        assert_eq!(page.headers["x-frame-options"], "DENY");
+        assert!(
+            page.headers["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("no-store")
+        );
+        assert_eq!(page.headers["referrer-policy"], "no-referrer");
+    }
+    assert!(!login.body.contains("<script"));
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_httponly_samesite_and_changes_at_sign_in() {
+    let app = TestApp::spawn().await;
+    add_user(&app, "alice", false).await;
+    let browser = Browser::new(&app);
+    let form = browser.get("/login").await;
+    let before = session_cookie(&form);
+    assert!(
+        before.contains("HttpOnly") && before.contains("SameSite=Lax"),
+        "{before}"
+    );
+    assert!(
+        !before.contains("Secure"),
+        "no Secure flag under an http issuer"
+    );
+    let fields = vec![
+        ("username".to_string(), "alice".to_string()),
+        ("password".to_string(), PASSWORD.to_string()),
+        ("csrf_token".to_string(), form.input("csrf_token").unwrap()),
+        ("return_to".to_string(), "/account".to_string()),
+    ];
+    let signed_in = browser.post("/login", &fields).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.location(), "/account");
+    let after = session_cookie(&signed_in);
+    assert_ne!(
+        before.split(';').next(),
+        after.split(';').next(),
+        "the session id changed"
+    );
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_under_an_https_issuer() {
+    let db = std::sync::Arc::new(crate::helpers::TestDb::new());
+    let mut settings = db.settings();
+    settings.issuer = Some("https://id.example.test".into());
+    let app = TestApp::spawn_with(db, settings, behalf::clock::ManualClock::starting_now()).await;
+    let page = Browser::new(&app).get("/login").await;
+    assert!(session_cookie(&page).contains("Secure"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_on_the_server() {
+    let app = TestApp::spawn().await;
+    add_user(&app, "alice", false).await;
+    let browser = Browser::new(&app);
+    let signed_in = browser.sign_in("/login", "alice", PASSWORD).await;
+    let stolen = session_cookie(&signed_in)
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let account = browser.get("/account").await;
+    assert_eq!(account.status, StatusCode::OK);
+    let csrf = account.input("csrf_token").unwrap();
+    let out = browser
+        .post("/logout", &[("csrf_token".into(), csrf)])
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    // Even replaying the old cookie value, the session is gone.
+    let replay = app
+        .http
+        .get(app.url("/account"))
+        .header("cookie", stolen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::SEE_OTHER);
+    assert!(
+        replay.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+}
+
+#[tokio::test]
+async fn posts_without_the_sessions_csrf_token_are_403() {
+    let app = TestApp::spawn().await;
+    add_user(&app, "alice", false).await;
+    let alice = Browser::new(&app);
+    alice.sign_in("/login", "alice", PASSWORD).await;
+    let mallory = Browser::new(&app);
+    let mallory_form = mallory.get("/login").await;
+    let foreign = mallory_form.input("csrf_token").unwrap();
+    for token in [None, Some(foreign.clone()), Some("forged".to_string())] {
+        let form: Vec<(String, String)> = token
+            .iter()
+            .map(|t| ("csrf_token".to_string(), t.clone()))
+            .collect();
+        assert_eq!(
+            alice.post("/logout", &form).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let mut consent = form.clone();
+        consent.push(("decision".into(), "approve".into()));
+        assert_eq!(
+            alice.post("/authorize/consent", &consent).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    // A sign-in form posted with another session's token is refused too (login CSRF).
+    let fields = vec![
+        ("username".to_string(), "alice".to_string()),
+        ("password".to_string(), PASSWORD.to_string()),
+        ("csrf_token".to_string(), foreign),
+        ("return_to".to_string(), "/account".to_string()),
+    ];
+    let fresh = Browser::new(&app);
+    fresh.get("/login").await;
+    assert_eq!(
+        fresh.post("/login", &fields).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // And alice is still signed in: nothing changed.
+    assert_eq!(alice.get("/account").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_unknown_user_and_a_wrong_password_look_the_same() {
+    let app = TestApp::spawn().await;
+    add_user(&app, "alice", false).await;
+    let browser = Browser::new(&app);
+    let time = |name: &'static str, password: &'static str| {
+        let browser = &browser;
+        async move {
+            let started = Instant::now();
+            let page = browser.sign_in("/login", name, password).await;
+            (page, started.elapsed())
+        }
+    };
+    // Warm up the dummy hash so that neither measurement pays for creating it.
+    time("nobody", "x").await;
+    let (wrong, wrong_time) = time("alice", "not the password").await;
+    let (unknown, unknown_time) = time("nobody", "not the password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, wrong.status);
+    let strip = |body: &str, name: &str| {
+        body.replace(name, "NAME")
+            .replace(&wrong.input("csrf_token").unwrap(), "CSRF")
+    };
+    assert_eq!(strip(&wrong.body, "alice"), strip(&unknown.body, "nobody"));
+    // Both paths run one argon2 verification: same order of time.
+    let (a, b) = (wrong_time.as_secs_f64(), unknown_time.as_secs_f64());
+    assert!(
+        a / b < 3.0 && b / a < 3.0,
+        "wrong password {a:.3}s vs unknown user {b:.3}s"
+    );
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_account() {
+    let app = TestApp::spawn().await;
+    add_user(&app, "alice", false).await;
+    let browser = Browser::new(&app);
+    for _ in 0..behalf::consent::throttle::MAX_PER_ACCOUNT {
+        assert_eq!(
+            browser.sign_in("/login", "alice", "wrong").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let throttled = browser.sign_in("/login", "alice", PASSWORD).await;
+    assert_eq!(
+        throttled.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    app.clock.advance(behalf::consent::throttle::WINDOW_SECONDS);
+    assert_eq!(
+        browser.sign_in("/login", "alice", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn return_to_accepts_only_same_origin_relative_paths() {
+    let app = TestApp::spawn().await;
+    add_user(&app, "alice", false).await;
+    for evil in [
+        "//evil.example",
+        "/\\evil.example",
+        "https:evil.example",
+        "https://evil.example/x",
+    ] {
+        let browser = Browser::new(&app);
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("return_to", evil)
+            .finish();
+        let page = browser
+            .sign_in(&format!("/login?{query}"), "alice", PASSWORD)
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location(), "/account", "{evil}");
+    }
+}
+
+#[tokio::test]
+async fn get_requests_never_change_state() {
+    let app = TestApp::spawn().await;
+    add_user(&app, "alice", false).await;
+    let browser = Browser::new(&app);
+    browser.sign_in("/login", "alice", PASSWORD).await;
+    // A GET on the form targets does nothing: no logout, no consent.
+    assert_eq!(
+        browser.get("/logout").await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        browser.get("/authorize/consent").await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(browser.get("/account").await.status, StatusCode::OK);
+}

@@ -1,0 +1,212 @@
+//! Refresh tokens (SECURITY.md D1–D3): rotation and reuse detection, binding to
+//! the client and the original scope, and the end of the account or consent.
+
+use crate::browser::{
+    Browser, ClientSpec, add_code_client, add_user, authorize_url, pkce, query_of, redeem,
+};
+use crate::helpers::TestApp;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+struct Signed {
+    app: TestApp,
+    secret: String,
+    refresh: String,
+    sub: String,
+}
+
+async fn signed_in(first_party: bool) -> Signed {
+    let app = TestApp::spawn().await;
+    let sub = add_user(&app, "alice", false).await;
+    let secret = add_code_client(
+        &app,
+        ClientSpec {
+            id: "rp",
+            public: false,
+            first_party,
+            refresh: true,
+        },
+    )
+    .await
+    .unwrap();
+    let (verifier, challenge) = pkce();
+    let location = Browser::new(&app)
+        .authorize(
+            &authorize_url(&app, "rp", &challenge, &[]),
+            "alice",
+            "approve",
+        )
+        .await;
+    let (status, tokens) = redeem(
+        &app,
+        ("rp", Some(&secret)),
+        &query_of(&location)["code"],
+        &verifier,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    Signed {
+        refresh: tokens["refresh_token"].as_str().unwrap().into(),
+        app,
+        secret,
+        sub,
+    }
+}
+
+async fn refresh(
+    s: &Signed,
+    client: (&str, &str),
+    token: &str,
+    scope: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    if let Some(scope) = scope {
+        form.push(("scope", scope));
+    }
+    let (status, _, body) = s.app.post_token(Some(client), &form).await;
+    (status, body)
+}
+
+#[tokio::test]
+async fn each_refresh_rotates_and_a_replay_revokes_the_family() {
+    let s = signed_in(true).await;
+    let (status, first) = refresh(&s, ("rp", &s.secret), &s.refresh, None).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let rotated = first["refresh_token"].as_str().unwrap();
+    assert_ne!(rotated, s.refresh);
+    assert_eq!(first["scope"], "openid profile");
+    assert!(first["id_token"].is_string());
+
+    let (status, replay) = refresh(&s, ("rp", &s.secret), &s.refresh, None).await;
+    assert_eq!(
+        (status, replay["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let (status, after) = refresh(&s, ("rp", &s.secret), rotated, None).await;
+    assert_eq!(
+        (status, after["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "family revoked"
+    );
+    let access = first["access_token"].as_str().unwrap();
+    let info = s
+        .app
+        .http
+        .get(s.app.url("/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        info.status(),
+        StatusCode::UNAUTHORIZED,
+        "access tokens of the family revoked"
+    );
+}
+
+#[tokio::test]
+async fn another_client_or_a_wider_scope_is_refused_and_a_narrower_one_allowed() {
+    let s = signed_in(true).await;
+    let other = add_code_client(
+        &s.app,
+        ClientSpec {
+            id: "other",
+            public: false,
+            first_party: true,
+            refresh: true,
+        },
+    )
+    .await
+    .unwrap();
+    let (status, body) = refresh(&s, ("other", &other), &s.refresh, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let (status, body) = refresh(
+        &s,
+        ("rp", &s.secret),
+        &s.refresh,
+        Some("openid profile agent"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope"))
+    );
+    // Neither refusal used the token up.
+    let (status, narrowed) = refresh(&s, ("rp", &s.secret), &s.refresh, Some("openid")).await;
+    assert_eq!(status, StatusCode::OK, "{narrowed}");
+    assert_eq!(narrowed["scope"], "openid");
+    // The family keeps its original scope: the next refresh may ask for all of it again.
+    let (status, full) = refresh(
+        &s,
+        ("rp", &s.secret),
+        narrowed["refresh_token"].as_str().unwrap(),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(full["scope"], "openid profile");
+}
+
+#[tokio::test]
+async fn refresh_tokens_expire_when_idle() {
+    let s = signed_in(true).await;
+    s.app
+        .clock
+        .advance(s.app.state.settings.refresh_token_idle_seconds);
+    let (status, body) = refresh(&s, ("rp", &s.secret), &s.refresh, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn withdrawn_consent_ends_refresh() {
+    let s = signed_in(false).await;
+    let sub = s.sub.clone();
+    s.app
+        .state
+        .db
+        .run(move |c| {
+            use behalf::store::schema::app_consents;
+            use diesel::prelude::*;
+            diesel::delete(app_consents::table.filter(app_consents::user_sub.eq(sub)))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (status, body) = refresh(&s, ("rp", &s.secret), &s.refresh, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_user_cannot_refresh_or_sign_in() {
+    let s = signed_in(true).await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_behalf"))
+        .args(["user", "disable", "alice"])
+        .env("BEHALF_DATABASE_URL", &s.app.db.url)
+        .env("BEHALF_KEY_ENCRYPTION_KEY", crate::helpers::TEST_KEK)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (status, body) = refresh(&s, ("rp", &s.secret), &s.refresh, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let page = Browser::new(&s.app)
+        .sign_in("/login", "alice", crate::browser::PASSWORD)
+        .await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+}
