@@ -49,3 +49,65 @@ impl Clock for ManualClock {
 }
 
 pub type SharedClock = Arc<dyn Clock>;
+
+/// RFC 3339 UTC (`2026-11-25T12:00:00Z`) for Unix seconds: the JSON timestamps
+/// clients rely on. Days to civil date after Howard Hinnant's `civil_from_days`.
+pub fn rfc3339(unix: UnixTime) -> String {
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// A duration in plain words: "2 hours", "1 hour 30 minutes", "45 minutes", "3 days".
+pub fn human_duration(seconds: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+    );
+    let parts: Vec<String> = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| plural(n, unit))
+        .take(2)
+        .collect();
+    if parts.is_empty() {
+        plural(seconds.max(0), "second")
+    } else {
+        parts.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_format_as_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_608_671), "2026-11-25T12:11:11Z");
+    }
+
+    #[test]
+    fn durations_read_in_plain_words() {
+        assert_eq!(human_duration(3600), "1 hour");
+        assert_eq!(human_duration(5400), "1 hour 30 minutes");
+        assert_eq!(human_duration(7 * 86_400), "7 days");
+        assert_eq!(human_duration(45), "45 seconds");
+    }
+}

@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod consent;
+pub mod delegation;
 pub mod error;
 pub mod http;
 pub mod oauth;

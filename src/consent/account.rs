@@ -1,29 +1,297 @@
-//! `GET /account`: the signed-in user's page. For now it names the user and
-//! offers sign-out; delegated access requests and grants arrive here next.
+//! `GET /account`: the consent screen. Pending requests (who, why, ticket,
+//! scopes in plain words, duration) with approve (shorter, fewer scopes) and
+//! deny; active grants with the time left and "End access now"; ended grants
+//! and why; the activity under each grant (from the audit trail); and a form to
+//! give access on the user's own initiative. Read-only: it changes nothing.
 
 use super::{pages, session};
-use crate::app::AppState;
+use crate::app::{App, AppState};
+use crate::clock::{human_duration, rfc3339};
+use crate::delegation::grants::GrantStatus;
+use crate::oauth::clients::{Client, GRANT_TOKEN_EXCHANGE};
+use crate::oauth::scope;
+use crate::store::access_requests::AccessRequestRow;
+use crate::store::audit_events::{self, AuditEventRow};
+use crate::store::clients::ClientRow;
+use crate::store::grants::GrantRow;
+use crate::store::sessions::SessionRow;
+use crate::store::users::UserRow;
+use crate::store::{AnyConnection, StoreError};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use serde::Serialize;
+use std::collections::HashMap;
 use tera::Context;
+
+/// Durations offered when approving, before filtering by policy and the request.
+const PRESETS: &[i64] = &[
+    900,
+    3600,
+    4 * 3600,
+    8 * 3600,
+    86_400,
+    3 * 86_400,
+    7 * 86_400,
+];
+
+#[derive(Serialize)]
+struct ScopeView {
+    name: String,
+    description: String,
+}
+
+#[derive(Serialize)]
+struct DurationOption {
+    value: i64,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Serialize)]
+struct PendingView {
+    id: String,
+    agent: String,
+    reason: String,
+    ticket: String,
+    duration_words: String,
+    scopes: Vec<ScopeView>,
+    durations: Vec<DurationOption>,
+}
+
+#[derive(Serialize)]
+struct ActivityLine {
+    at: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct GrantCard {
+    id: String,
+    status: &'static str,
+    agent: String,
+    reason: String,
+    ticket: String,
+    scopes: Vec<ScopeView>,
+    created_at: String,
+    expires_at: String,
+    time_left: String,
+    ended: &'static str,
+    ended_at: String,
+    activity: Vec<ActivityLine>,
+}
+
+#[derive(Serialize)]
+struct ClientOption {
+    id: String,
+    name: String,
+}
+
+fn described(scopes: &str) -> Vec<ScopeView> {
+    scopes
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| ScopeView {
+            name: s.into(),
+            description: scope::describe(s),
+        })
+        .collect()
+}
+
+/// Choices from the policy minimum up to `max`, `max` itself included and selected.
+fn duration_options(min: i64, max: i64) -> Vec<DurationOption> {
+    let mut values: Vec<i64> = PRESETS
+        .iter()
+        .copied()
+        .filter(|d| *d >= min && *d < max)
+        .collect();
+    values.push(max);
+    values
+        .into_iter()
+        .rev()
+        .map(|value| DurationOption {
+            value,
+            label: human_duration(value),
+            selected: value == max,
+        })
+        .collect()
+}
+
+fn activity_text(event: &AuditEventRow, names: &HashMap<String, String>) -> String {
+    let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap_or_default();
+    let name = |sub: &str| names.get(sub).cloned().unwrap_or_else(|| "someone".into());
+    let actor = name(&event.actor);
+    match event.action.as_str() {
+        "grant.created" => format!("{actor} gave access"),
+        "grant.revoked" if detail["by"] == "agent" => format!("{actor} ended the access"),
+        "grant.revoked" => "You ended the access".into(),
+        "token.exchanged" => format!(
+            "{actor} began acting in your account ({})",
+            detail["scope"].as_str().unwrap_or_default()
+        ),
+        "token.introspected" => "An app checked an access token issued under this access".into(),
+        "token.revoked" => "An access token issued under this access was revoked".into(),
+        other => other.replace('.', " "),
+    }
+}
+
+struct AccountData {
+    pending: Vec<AccessRequestRow>,
+    grants: Vec<GrantRow>,
+    events: HashMap<String, Vec<AuditEventRow>>,
+    names: HashMap<String, String>,
+    clients: Vec<ClientRow>,
+}
+
+fn load(conn: &mut AnyConnection, sub: &str, now: i64) -> Result<AccountData, StoreError> {
+    let pending = AccessRequestRow::pending_for_subject(conn, sub, now)?;
+    let grants = GrantRow::for_subject(conn, sub)?;
+    let mut events = HashMap::new();
+    for grant in &grants {
+        events.insert(
+            grant.id.clone(),
+            audit_events::for_subject(conn, &grant.id)?,
+        );
+    }
+    let mut names = HashMap::new();
+    let subs = pending
+        .iter()
+        .map(|r| r.agent_sub.clone())
+        .chain(grants.iter().map(|g| g.agent_sub.clone()))
+        .chain(std::iter::once(sub.to_string()));
+    for s in subs {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(s) {
+            let name = UserRow::find_by_sub(conn, slot.key())?
+                .map(|u| u.username)
+                .unwrap_or_default();
+            slot.insert(name);
+        }
+    }
+    let clients = ClientRow::all(conn)?;
+    Ok(AccountData {
+        pending,
+        grants,
+        events,
+        names,
+        clients,
+    })
+}
+
+fn grant_card(grant: &GrantRow, data: &AccountData, now: i64) -> GrantCard {
+    let status = GrantStatus::of(grant, now);
+    let (ended, ended_at) = match (status, grant.revoked_by.as_deref()) {
+        (GrantStatus::Revoked, Some("agent")) => ("Ended by the agent", grant.revoked_at),
+        (GrantStatus::Revoked, _) => ("Ended by you", grant.revoked_at),
+        (GrantStatus::Expired, _) => ("Expired", Some(grant.expires_at)),
+        (GrantStatus::Active, _) => ("", None),
+    };
+    let activity = data
+        .events
+        .get(&grant.id)
+        .map(|events| {
+            events
+                .iter()
+                .map(|e| ActivityLine {
+                    at: rfc3339(e.occurred_at),
+                    text: activity_text(e, &data.names),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    GrantCard {
+        id: grant.id.clone(),
+        status: status.as_str(),
+        agent: data
+            .names
+            .get(&grant.agent_sub)
+            .cloned()
+            .unwrap_or_default(),
+        reason: grant.reason.clone(),
+        ticket: grant.ticket.clone(),
+        scopes: described(&grant.scopes),
+        created_at: rfc3339(grant.created_at),
+        expires_at: rfc3339(grant.expires_at),
+        time_left: human_duration(grant.expires_at - now),
+        ended,
+        ended_at: ended_at.map(rfc3339).unwrap_or_default(),
+        activity,
+    }
+}
+
+/// Renders the page for a signed-in user, with an optional message (after an error).
+pub async fn render(
+    app: &App,
+    session: &SessionRow,
+    user: &UserRow,
+    status: StatusCode,
+    message: &str,
+) -> Response {
+    let (sub, now) = (user.sub.clone(), app.now());
+    let data = match app.db.run(move |c| load(c, &sub, now)).await {
+        Ok(d) => d,
+        Err(e) => return unavailable(e),
+    };
+    let policy = &app.settings.policy;
+    let pending: Vec<PendingView> = data
+        .pending
+        .iter()
+        .map(|r| PendingView {
+            id: r.id.clone(),
+            agent: data.names.get(&r.agent_sub).cloned().unwrap_or_default(),
+            reason: r.reason.clone(),
+            ticket: r.ticket.clone(),
+            duration_words: human_duration(r.duration),
+            scopes: described(&r.scopes),
+            durations: duration_options(policy.min_grant_seconds, r.duration),
+        })
+        .collect();
+    let (active, ended): (Vec<GrantCard>, Vec<GrantCard>) = data
+        .grants
+        .iter()
+        .map(|g| grant_card(g, &data, now))
+        .partition(|card| card.status == "active");
+    let support_clients: Vec<ClientOption> = data
+        .clients
+        .iter()
+        .cloned()
+        .map(Client::from)
+        .filter(|c| c.allows_grant(GRANT_TOKEN_EXCHANGE) && !c.is_public)
+        .map(|c| ClientOption {
+            id: c.client_id,
+            name: c.name,
+        })
+        .collect();
+    let mut context = Context::new();
+    context.insert("username", &user.username);
+    context.insert("csrf_token", &session.csrf_token);
+    context.insert("message", message);
+    context.insert("pending", &pending);
+    context.insert("active", &active);
+    context.insert("ended", &ended);
+    context.insert("support_clients", &support_clients);
+    context.insert(
+        "give_durations",
+        &duration_options(
+            policy.min_grant_seconds,
+            policy.max_grant_seconds.min(86_400),
+        ),
+    );
+    pages::render(status, "account.html", &context)
+}
+
+fn unavailable(e: StoreError) -> Response {
+    tracing::error!(error = %e, "storage failed");
+    pages::error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "Please try again shortly.",
+    )
+}
 
 pub async fn show(State(app): State<AppState>, headers: HeaderMap) -> Response {
     match session::signed_in(&app, &headers).await {
-        Ok(Some((session, user))) => {
-            let mut context = Context::new();
-            context.insert("username", &user.username);
-            context.insert("csrf_token", &session.csrf_token);
-            pages::render(StatusCode::OK, "account.html", &context)
-        }
+        Ok(Some((session, user))) => render(&app, &session, &user, StatusCode::OK, "").await,
         Ok(None) => pages::see_other("/login?return_to=/account"),
-        Err(e) => {
-            tracing::error!(error = %e, "storage failed");
-            pages::error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Temporarily unavailable",
-                "Please try again shortly.",
-            )
-        }
+        Err(e) => unavailable(e),
     }
 }

@@ -4,6 +4,7 @@
 //! "Consent screen"; SECURITY.md J1–J6).
 
 pub mod account;
+pub mod account_actions;
 pub mod login;
 pub mod pages;
 pub mod return_to;

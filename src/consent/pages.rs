@@ -20,6 +20,10 @@ fn templates() -> &'static Tera {
             ("consent.html", include_str!("../../templates/consent.html")),
             ("error.html", include_str!("../../templates/error.html")),
             ("account.html", include_str!("../../templates/account.html")),
+            (
+                "activity.html",
+                include_str!("../../templates/activity.html"),
+            ),
         ])
         .expect("templates parse");
         tera

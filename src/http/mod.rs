@@ -10,7 +10,8 @@ pub mod jwks;
 pub mod metrics;
 
 use crate::app::AppState;
-use crate::consent::{account, login, pages};
+use crate::consent::{account, account_actions, login, pages};
+use crate::delegation::api;
 use crate::oauth::authorize::{consent, endpoint};
 use crate::oauth::{token_endpoint, userinfo};
 use axum::Router;
@@ -80,6 +81,19 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/account", get(account::show))
+        .route(
+            "/account/requests/{id}/approve",
+            post(account_actions::approve),
+        )
+        .route("/account/requests/{id}/deny", post(account_actions::deny))
+        .route("/account/grants", post(account_actions::create))
+        .route("/account/grants/{id}/revoke", post(account_actions::revoke))
+        .route("/api/access-requests", post(api::create_request))
+        .route(
+            "/api/access-requests/{id}",
+            get(api::get_request).delete(api::cancel_request),
+        )
+        .route("/api/grants/{id}", axum::routing::delete(api::end_grant))
         .route("/static/behalf.css", get(pages::stylesheet))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

@@ -31,6 +31,8 @@ pub fn grant(app: &App, client: &Client, form: &OAuthForm) -> Result<TokenRespon
         nbf: None,
         jti: random::identifier(),
         auth_time: None,
+        act: None,
+        grant_id: None,
     };
     let token = access_token::issue(&app.keys.snapshot(), &claims)
         .map_err(|_| OAuthError::server_error("no access-token signing key"))?;

@@ -15,5 +15,6 @@ pub mod registration;
 pub mod scope;
 pub mod token_endpoint;
 pub mod token_response;
+pub mod token_state;
 pub mod user_tokens;
 pub mod userinfo;

@@ -52,6 +52,8 @@ impl UserTokens {
             nbf: None,
             jti: random::identifier(),
             auth_time: Some(grant.auth_time),
+            act: None,
+            grant_id: None,
         };
         let access_record = IssuedTokenRow {
             id: claims.jti.clone(),
@@ -62,6 +64,8 @@ impl UserTokens {
             expires_at: claims.exp,
             revoked_at: None,
             family_id: Some(grant.family_id.to_string()),
+            grant_id: None,
+            parent_id: None,
         };
         let refresh = grant.client.allows_grant(GRANT_REFRESH_TOKEN).then(|| {
             let token = random::secret();

@@ -1,13 +1,12 @@
 //! `GET`/`POST /userinfo` (OIDC Core §5.3): claims about the user the bearer
 //! token is for, by scope: `sub` always (with `openid`), `preferred_username`
-//! and `name` with `profile`. The token must verify, be unrevoked, and belong to
-//! an active user.
+//! and `name` with `profile`. The token must be active (`token_state`) and be
+//! about an active user.
 
 use crate::app::AppState;
 use crate::http::bearer::{self, BearerError};
-use crate::store::issued_tokens::IssuedTokenRow;
+use crate::oauth::token_state::active_access_token;
 use crate::store::users::UserRow;
-use crate::tokens::verifier::verify_access_token;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -19,37 +18,24 @@ pub async fn userinfo(
     headers: HeaderMap,
 ) -> Result<Response, BearerError> {
     let token = bearer::token(&headers).ok_or(BearerError::InvalidToken)?;
-    let claims = verify_access_token(&app.keys.snapshot(), &app.issuer, token, app.now())
-        .map_err(|_| BearerError::InvalidToken)?;
-    let scopes: Vec<&str> = claims
-        .scope
-        .as_deref()
-        .unwrap_or_default()
-        .split(' ')
-        .collect();
-    if !scopes.contains(&"openid") {
+    let claims = active_access_token(&app, token)
+        .await
+        .map_err(|_| BearerError::Unavailable)?
+        .ok_or(BearerError::InvalidToken)?;
+    if !claims.has_scope("openid") {
         return Err(BearerError::InsufficientScope("openid"));
     }
-    let (jti, sub) = (claims.jti.clone(), claims.sub.clone());
-    let (record, user) = app
+    let sub = claims.sub.clone();
+    let user = app
         .db
-        .run(move |c| {
-            Ok((
-                IssuedTokenRow::find(c, &jti)?,
-                UserRow::find_by_sub(c, &sub)?,
-            ))
-        })
+        .run(move |c| UserRow::find_by_sub(c, &sub))
         .await
-        .map_err(|_| BearerError::Unavailable)?;
-    if record.is_some_and(|r| r.revoked_at.is_some()) {
-        return Err(BearerError::InvalidToken);
-    }
-    let user = user
+        .map_err(|_| BearerError::Unavailable)?
         .filter(UserRow::is_active)
         .ok_or(BearerError::InvalidToken)?;
     let mut body = Map::new();
     body.insert("sub".into(), json!(user.sub));
-    if scopes.contains(&"profile") {
+    if claims.has_scope("profile") {
         body.insert("preferred_username".into(), json!(user.username));
         body.insert("name".into(), json!(user.username));
     }

@@ -34,4 +34,11 @@ impl ClientRow {
             .first(conn)
             .optional()?)
     }
+
+    pub fn all(conn: &mut AnyConnection) -> Result<Vec<Self>, StoreError> {
+        Ok(clients::table
+            .order(clients::client_id.asc())
+            .select(Self::as_select())
+            .load(conn)?)
+    }
 }

@@ -19,6 +19,10 @@ pub struct IssuedTokenRow {
     pub revoked_at: Option<i64>,
     /// The code or refresh-token family the token came from, if any.
     pub family_id: Option<String>,
+    /// The grant a delegated token was minted under.
+    pub grant_id: Option<String>,
+    /// The `jti` of the actor token that minted a delegated token.
+    pub parent_id: Option<String>,
 }
 
 impl IssuedTokenRow {

@@ -4,9 +4,12 @@
 //! Blocking diesel calls run on tokio's blocking pool through `Database::run`,
 //! with the caller's tracing span attached. Domain code never names a backend.
 
+pub mod access_requests;
 pub mod app_consents;
+pub mod audit_events;
 pub mod authorization_codes;
 pub mod clients;
+pub mod grants;
 pub mod issued_tokens;
 pub mod refresh_tokens;
 pub mod schema;

@@ -156,15 +156,28 @@ impl<E> From<StoreError> for TxError<E> {
 
 impl Database {
     /// Runs `work` in one transaction: committed on `Ok`, rolled back on `Err`.
+    ///
+    /// On SQLite the transaction takes the write lock before `work` reads anything
+    /// (as `BEGIN IMMEDIATE` would): a deferred transaction that reads and then
+    /// writes can fail at once with SQLITE_BUSY when another writer went first,
+    /// where this one waits its turn under the busy timeout.
     pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, TxError<E>>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, TxError<E>> + Send + 'static,
         T: Send + 'static,
         E: Send + 'static,
     {
-        self.run(move |c| Ok(c.transaction(work)))
-            .await
-            .map_err(TxError::Store)?
+        self.run(move |c| {
+            Ok(c.transaction(|c| {
+                if let AnyConnection::Sqlite(_) = c {
+                    // A no-op write: it changes nothing but takes the write lock.
+                    diesel::sql_query("UPDATE clients SET name = name WHERE 0").execute(c)?;
+                }
+                work(c)
+            }))
+        })
+        .await
+        .map_err(TxError::Store)?
     }
 }
 

@@ -49,6 +49,8 @@ diesel::table! {
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
         family_id -> Nullable<Text>,
+        grant_id -> Nullable<Text>,
+        parent_id -> Nullable<Text>,
     }
 }
 
@@ -114,5 +116,41 @@ diesel::table! {
         family_expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    access_requests (id) {
+        id -> Text,
+        agent_sub -> Text,
+        subject_sub -> Text,
+        client_id -> Text,
+        scopes -> Text,
+        duration -> BigInt,
+        reason -> Text,
+        ticket -> Text,
+        status -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        decided_at -> Nullable<BigInt>,
+        grant_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Text,
+        subject_sub -> Text,
+        agent_sub -> Text,
+        client_id -> Text,
+        scopes -> Text,
+        audiences -> Text,
+        reason -> Text,
+        ticket -> Text,
+        request_id -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
+        revoked_by -> Nullable<Text>,
     }
 }

@@ -54,6 +54,35 @@ pub struct AccessTokenClaims {
     /// When the user signed in (RFC 9068 §2.2.1), on tokens about a user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// Who is really acting (RFC 8693 §4.1), on delegated tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
+    /// The grant a delegated token was minted under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
+}
+
+/// The `act` claim: the acting party, with `iss` when it came from another issuer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+}
+
+impl AccessTokenClaims {
+    pub fn scopes(&self) -> Vec<&str> {
+        self.scope
+            .as_deref()
+            .unwrap_or_default()
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    pub fn has_scope(&self, wanted: &str) -> bool {
+        self.scopes().contains(&wanted)
+    }
 }
 
 /// `nbf`, when present, must be a number: `null` or a string is rejected, not

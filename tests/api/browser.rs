@@ -262,3 +262,44 @@ pub async fn redeem(
     let (status, _, body) = app.post_token(auth, &form).await;
     (status, body)
 }
+
+/// The support console: confidential, first-party, code flow and token exchange,
+/// scopes `openid agent read write`. Returns its secret.
+pub async fn add_support_client(app: &TestApp) -> String {
+    let (row, secret) = registration::register(
+        NewClient {
+            client_id: "console".into(),
+            first_party: true,
+            redirect_uris: vec![CALLBACK.into()],
+            grant_types: vec![
+                "authorization_code".into(),
+                "urn:ietf:params:oauth:grant-type:token-exchange".into(),
+            ],
+            scopes: ["openid", "agent", "read", "write", "admin"]
+                .map(String::from)
+                .to_vec(),
+            name: Some("Support console".into()),
+            ..NewClient::default()
+        },
+        0,
+    )
+    .unwrap();
+    app.state.db.run(move |c| row.insert(c)).await.unwrap();
+    secret.unwrap().expose().clone()
+}
+
+/// `username` signs in to the console with scope `scope`; returns the access token.
+pub async fn console_token(app: &TestApp, secret: &str, username: &str, scope: &str) -> String {
+    let (verifier, challenge) = pkce();
+    let url = authorize_url(app, "console", &challenge, &[("scope", scope)]);
+    let location = Browser::new(app).authorize(&url, username, "approve").await;
+    let (status, tokens) = redeem(
+        app,
+        ("console", Some(secret)),
+        &query_of(&location)["code"],
+        &verifier,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    tokens["access_token"].as_str().unwrap().to_string()
+}

@@ -2,12 +2,14 @@
 //! database (SQLite by default; PostgreSQL when BEHALF_TEST_POSTGRES_URL is set)
 //! and drives it over HTTP as a client would.
 
+mod access_requests;
 mod authorization_flow;
 mod authorize_errors;
 mod browser;
 mod cli;
 mod client_credentials;
 mod codes;
+mod consent_screen;
 mod discovery;
 mod helpers;
 mod jwt_verifier;

@@ -1,0 +1,77 @@
+//! Whether an access token is active right now: a valid signature and claims
+//! (`tokens::verifier`), and then what the database knows: its own revocation,
+//! its user's account, and for a delegated token its grant and the actor token
+//! that minted it (RFC 7662 §2.2 "active"; DESIGN.md "Revocation and its reach").
+//! Nothing here is cached: a revocation committed anywhere counts at once.
+
+use crate::app::App;
+use crate::store::grants::GrantRow;
+use crate::store::issued_tokens::IssuedTokenRow;
+use crate::store::users::UserRow;
+use crate::store::{AnyConnection, StoreError};
+use crate::tokens::access_token::AccessTokenClaims;
+use crate::tokens::verifier::verify_access_token;
+
+/// The claims of `token` if it is active, `None` if it is not.
+pub async fn active_access_token(
+    app: &App,
+    token: &str,
+) -> Result<Option<AccessTokenClaims>, StoreError> {
+    let Ok(claims) = verify_access_token(&app.keys.snapshot(), &app.issuer, token, app.now())
+    else {
+        return Ok(None);
+    };
+    let now = app.now();
+    app.db
+        .run(move |c| Ok(is_recorded_active(c, &claims, now)?.then_some(claims)))
+        .await
+}
+
+fn token_revoked(
+    conn: &mut AnyConnection,
+    jti: &str,
+) -> Result<Option<IssuedTokenRow>, StoreError> {
+    IssuedTokenRow::find(conn, jti)
+}
+
+fn user_active(conn: &mut AnyConnection, sub: &str) -> Result<bool, StoreError> {
+    Ok(UserRow::find_by_sub(conn, sub)?.is_some_and(|u| u.is_active()))
+}
+
+/// The store's half of the decision, for claims whose signature already checked out.
+pub fn is_recorded_active(
+    conn: &mut AnyConnection,
+    claims: &AccessTokenClaims,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let record = token_revoked(conn, &claims.jti)?;
+    if record.as_ref().is_some_and(|r| r.revoked_at.is_some()) {
+        return Ok(false);
+    }
+    let Some(record) = record else {
+        // Never recorded: a client-credentials token, about a client, not a user.
+        return Ok(claims.act.is_none() && claims.grant_id.is_none());
+    };
+    if !user_active(conn, &claims.sub)? {
+        return Ok(false);
+    }
+    match (&claims.grant_id, &claims.act) {
+        (None, None) => Ok(true),
+        (Some(grant_id), Some(actor)) => {
+            let grant_ok = GrantRow::find(conn, grant_id)?.is_some_and(|g| {
+                g.is_active(now) && g.agent_sub == actor.sub && g.subject_sub == claims.sub
+            });
+            if !grant_ok || !user_active(conn, &actor.sub)? {
+                return Ok(false);
+            }
+            // The actor token that minted it must itself still stand.
+            match &record.parent_id {
+                Some(parent) => {
+                    Ok(!token_revoked(conn, parent)?.is_some_and(|p| p.revoked_at.is_some()))
+                }
+                None => Ok(true),
+            }
+        }
+        _ => Ok(false),
+    }
+}

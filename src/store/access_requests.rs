@@ -1,0 +1,89 @@
+//! The `access_requests` table: an agent asks a user for access (DESIGN.md
+//! "Concepts"). `expired` is not stored: a pending request past `expires_at` is
+//! expired when read.
+
+use super::schema::access_requests;
+use super::{AnyConnection, StoreError};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = access_requests)]
+pub struct AccessRequestRow {
+    pub id: String,
+    pub agent_sub: String,
+    pub subject_sub: String,
+    pub client_id: String,
+    pub scopes: String,
+    pub duration: i64,
+    pub reason: String,
+    pub ticket: String,
+    pub status: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub decided_at: Option<i64>,
+    pub grant_id: Option<String>,
+}
+
+impl AccessRequestRow {
+    pub fn insert(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        diesel::insert_into(access_requests::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Self>, StoreError> {
+        Ok(access_requests::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Pending, unexpired requests to `subject_sub`, newest first.
+    pub fn pending_for_subject(
+        conn: &mut AnyConnection,
+        subject_sub: &str,
+        now: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        Ok(access_requests::table
+            .filter(access_requests::subject_sub.eq(subject_sub))
+            .filter(access_requests::status.eq("pending"))
+            .filter(access_requests::expires_at.gt(now))
+            .order(access_requests::created_at.desc())
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
+    /// Moves a pending, unexpired request to `status`; `false` if it was not pending.
+    pub fn decide(
+        conn: &mut AnyConnection,
+        id: &str,
+        status: &str,
+        grant: Option<(&str, &str, i64)>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let pending = access_requests::table
+            .find(id)
+            .filter(access_requests::status.eq("pending"))
+            .filter(access_requests::expires_at.gt(now));
+        let updated = match grant {
+            Some((grant_id, scopes, duration)) => diesel::update(pending)
+                .set((
+                    access_requests::status.eq(status),
+                    access_requests::decided_at.eq(now),
+                    access_requests::grant_id.eq(grant_id),
+                    access_requests::scopes.eq(scopes),
+                    access_requests::duration.eq(duration),
+                ))
+                .execute(conn)?,
+            None => diesel::update(pending)
+                .set((
+                    access_requests::status.eq(status),
+                    access_requests::decided_at.eq(now),
+                ))
+                .execute(conn)?,
+        };
+        Ok(updated == 1)
+    }
+}

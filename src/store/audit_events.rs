@@ -1,0 +1,121 @@
+//! The `audit_events` table: append-only and hash-chained. Each event's hash
+//! covers the previous hash and the event, so an edited or deleted event breaks
+//! the chain (`behalf audit verify`). Appends are serialized: on SQLite by the
+//! write lock the surrounding transaction already holds, on PostgreSQL by a
+//! transaction-scoped advisory lock.
+
+use super::schema::audit_events;
+use super::{AnyConnection, StoreError};
+use crate::random::sha256;
+use diesel::prelude::*;
+
+/// Any stable number: it names the lock that serializes appends on PostgreSQL.
+const APPEND_LOCK: i64 = 0x6265_6861_6c66; // "behalf"
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEventRow {
+    pub seq: i64,
+    pub occurred_at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub detail: String,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+struct NewAuditEvent<'a> {
+    occurred_at: i64,
+    actor: &'a str,
+    action: &'a str,
+    subject: Option<&'a str>,
+    detail: &'a str,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+/// The chain's hash of an event after `prev`.
+pub fn chain_hash(
+    prev: &[u8],
+    occurred_at: i64,
+    actor: &str,
+    action: &str,
+    subject: Option<&str>,
+    detail: &str,
+) -> Vec<u8> {
+    let mut input = Vec::with_capacity(256);
+    input.extend_from_slice(prev);
+    for part in [
+        &occurred_at.to_string(),
+        actor,
+        action,
+        subject.unwrap_or(""),
+        detail,
+    ] {
+        input.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        input.extend_from_slice(part.as_bytes());
+    }
+    sha256(&input).to_vec()
+}
+
+/// Appends one event; call inside the transaction that made the change it records.
+pub fn append(
+    conn: &mut AnyConnection,
+    occurred_at: i64,
+    actor: &str,
+    action: &str,
+    subject: Option<&str>,
+    detail: &str,
+) -> Result<(), StoreError> {
+    if let AnyConnection::Postgresql(_) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})")).execute(conn)?;
+    }
+    let prev: Vec<u8> = audit_events::table
+        .order(audit_events::seq.desc())
+        .select(audit_events::hash)
+        .first(conn)
+        .optional()?
+        .unwrap_or_else(|| vec![0u8; 32]);
+    let hash = chain_hash(&prev, occurred_at, actor, action, subject, detail);
+    diesel::insert_into(audit_events::table)
+        .values(NewAuditEvent {
+            occurred_at,
+            actor,
+            action,
+            subject,
+            detail,
+            prev_hash: prev,
+            hash,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Events about `subject` (a grant id), oldest first.
+pub fn for_subject(
+    conn: &mut AnyConnection,
+    subject: &str,
+) -> Result<Vec<AuditEventRow>, StoreError> {
+    Ok(audit_events::table
+        .filter(audit_events::subject.eq(subject))
+        .order(audit_events::seq.asc())
+        .select(AuditEventRow::as_select())
+        .load(conn)?)
+}
+
+/// Every event in order, `batch` at a time after `after_seq`.
+pub fn page(
+    conn: &mut AnyConnection,
+    after_seq: i64,
+    batch: i64,
+) -> Result<Vec<AuditEventRow>, StoreError> {
+    Ok(audit_events::table
+        .filter(audit_events::seq.gt(after_seq))
+        .order(audit_events::seq.asc())
+        .limit(batch)
+        .select(AuditEventRow::as_select())
+        .load(conn)?)
+}

@@ -1,0 +1,91 @@
+//! The `grants` table: recorded consent. A grant is active while unrevoked and
+//! before `expires_at`; both are judged at read time against the clock.
+
+use super::schema::grants;
+use super::{AnyConnection, StoreError};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = grants)]
+pub struct GrantRow {
+    pub id: String,
+    pub subject_sub: String,
+    pub agent_sub: String,
+    pub client_id: String,
+    pub scopes: String,
+    pub audiences: String,
+    pub reason: String,
+    pub ticket: String,
+    pub request_id: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoked_by: Option<String>,
+}
+
+impl GrantRow {
+    pub fn insert(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        diesel::insert_into(grants::table)
+            .values(self)
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Self>, StoreError> {
+        Ok(grants::table
+            .find(id)
+            .select(Self::as_select())
+            .first(conn)
+            .optional()?)
+    }
+
+    /// Every grant over `subject_sub`'s account, newest first.
+    pub fn for_subject(
+        conn: &mut AnyConnection,
+        subject_sub: &str,
+    ) -> Result<Vec<Self>, StoreError> {
+        Ok(grants::table
+            .filter(grants::subject_sub.eq(subject_sub))
+            .order(grants::created_at.desc())
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
+    /// Ends an active grant; `false` if it had already ended.
+    pub fn revoke(
+        conn: &mut AnyConnection,
+        id: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let updated = diesel::update(
+            grants::table
+                .find(id)
+                .filter(grants::revoked_at.is_null())
+                .filter(grants::expires_at.gt(now)),
+        )
+        .set((grants::revoked_at.eq(now), grants::revoked_by.eq(by)))
+        .execute(conn)?;
+        Ok(updated == 1)
+    }
+
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+
+    pub fn scope_list(&self) -> Vec<String> {
+        self.scopes
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn audience_list(&self) -> Vec<String> {
+        self.audiences
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
