@@ -44,7 +44,7 @@ pub fn is_recorded_active(
     claims: &AccessTokenClaims,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let record = token_revoked(conn, &claims.jti)?;
+    let record = IssuedTokenRow::find(conn, &claims.jti)?;
     if record.as_ref().is_some_and(|r| r.revoked_at.is_some()) {
         return Ok(false);
     }
@@ -67,7 +67,7 @@ pub fn is_recorded_active(
             // The actor token that minted it must itself still stand.
             match &record.parent_id {
                 Some(parent) => {
-                    Ok(!token_revoked(conn, parent)?.is_some_and(|p| p.revoked_at.is_some()))
+                    Ok(IssuedTokenRow::find(conn, parent)?.is_none_or(|p| p.revoked_at.is_none()))
                 }
                 None => Ok(true),
             }
