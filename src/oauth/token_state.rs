@@ -27,13 +27,6 @@ pub async fn active_access_token(
         .await
 }
 
-fn token_revoked(
-    conn: &mut AnyConnection,
-    jti: &str,
-) -> Result<Option<IssuedTokenRow>, StoreError> {
-    IssuedTokenRow::find(conn, jti)
-}
-
 fn user_active(conn: &mut AnyConnection, sub: &str) -> Result<bool, StoreError> {
     Ok(UserRow::find_by_sub(conn, sub)?.is_some_and(|u| u.is_active()))
 }
