@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::consent::{account, account_actions, login, pages};
 use crate::delegation::api;
 use crate::oauth::authorize::{consent, endpoint};
-use crate::oauth::{token_endpoint, userinfo};
+use crate::oauth::{introspection, revocation, token_endpoint, userinfo};
 use axum::Router;
 use axum::http::{HeaderName, Request, header};
 use axum::routing::{get, post};
@@ -74,6 +74,8 @@ pub fn router(state: AppState) -> Router {
         .route("/authorize", get(endpoint::get).post(endpoint::post))
         .route("/authorize/consent", post(consent::decision))
         .route("/token", post(token_endpoint::token))
+        .route("/introspect", post(introspection::introspect))
+        .route("/revoke", post(revocation::revoke))
         .route(
             "/userinfo",
             get(userinfo::userinfo).post(userinfo::userinfo),

@@ -1,0 +1,136 @@
+//! `POST /introspect` (RFC 7662): any authenticated confidential client may ask
+//! whether a token is active. Access tokens (ours, all kinds) and refresh tokens
+//! are understood; anything not active — unknown, expired, revoked, grant ended,
+//! malformed — is exactly `{"active": false}` (RFC 7662 §2.2). Introspecting an
+//! active delegated token is recorded in the audit trail under its grant.
+
+use super::client_auth;
+use super::token_state::is_recorded_active;
+use crate::app::AppState;
+use crate::audit;
+use crate::error::OAuthError;
+use crate::http::form::OAuthForm;
+use crate::random;
+use crate::store::refresh_tokens::RefreshTokenRow;
+use crate::store::users::UserRow;
+use crate::store::{AnyConnection, StoreError};
+use crate::tokens::access_token::AccessTokenClaims;
+use crate::tokens::verifier::{MAX_TOKEN_LEN, verify_access_token};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+fn no_store(body: Value) -> Response {
+    let mut response = Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn username(conn: &mut AnyConnection, sub: &str) -> Result<Option<String>, StoreError> {
+    Ok(UserRow::find_by_sub(conn, sub)?.map(|u| u.username))
+}
+
+fn access_token_answer(
+    conn: &mut AnyConnection,
+    claims: &AccessTokenClaims,
+    caller: &str,
+    now: i64,
+) -> Result<Value, StoreError> {
+    if !is_recorded_active(conn, claims, now)? {
+        return Ok(json!({"active": false}));
+    }
+    let mut body = json!({
+        "active": true,
+        "sub": claims.sub,
+        "client_id": claims.client_id,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "jti": claims.jti,
+        "token_type": "Bearer",
+    });
+    if let Some(scope) = &claims.scope {
+        body["scope"] = json!(scope);
+    }
+    if let Some(name) = username(conn, &claims.sub)? {
+        body["username"] = json!(name);
+    }
+    if let (Some(act), Some(grant_id)) = (&claims.act, &claims.grant_id) {
+        body["act"] = json!(act);
+        body["grant_id"] = json!(grant_id);
+        audit::record(
+            conn,
+            now,
+            caller,
+            "token.introspected",
+            Some(grant_id),
+            json!({"jti": claims.jti}),
+        )?;
+    }
+    Ok(body)
+}
+
+fn refresh_token_answer(
+    conn: &mut AnyConnection,
+    token: &str,
+    now: i64,
+) -> Result<Value, StoreError> {
+    let Some(row) = RefreshTokenRow::find(conn, &random::hash_hex(token))? else {
+        return Ok(json!({"active": false}));
+    };
+    let live = row.used_at.is_none()
+        && row.revoked_at.is_none()
+        && now < row.expires_at
+        && now < row.family_expires_at;
+    let user = UserRow::find_by_sub(conn, &row.user_sub)?.filter(UserRow::is_active);
+    match (live, user) {
+        (true, Some(user)) => Ok(json!({
+            "active": true,
+            "token_type": "refresh_token",
+            "client_id": row.client_id,
+            "sub": row.user_sub,
+            "username": user.username,
+            "scope": row.scopes,
+            "iat": row.issued_at,
+            "exp": row.expires_at,
+        })),
+        _ => Ok(json!({"active": false})),
+    }
+}
+
+pub async fn introspect(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    form: OAuthForm,
+) -> Result<Response, OAuthError> {
+    let client = client_auth::authenticate(&app, &headers, &form).await?;
+    if client.is_public {
+        return Err(OAuthError::invalid_client());
+    }
+    let token = form.required("token")?.to_string();
+    if token.len() > MAX_TOKEN_LEN {
+        return Ok(no_store(json!({"active": false})));
+    }
+    let now = app.now();
+    let claims = verify_access_token(&app.keys.snapshot(), &app.issuer, &token, now).ok();
+    let caller = client.client_id.clone();
+    let body = app
+        .db
+        .transaction::<_, OAuthError, _>(move |c| {
+            Ok(match claims {
+                Some(claims) => access_token_answer(c, &claims, &caller, now)?,
+                None => refresh_token_answer(c, &token, now)?,
+            })
+        })
+        .await
+        .map_err(|e| match e {
+            crate::store::TxError::Store(e) => OAuthError::from(e),
+            crate::store::TxError::Abort(e) => e,
+        })?;
+    Ok(no_store(body))
+}
