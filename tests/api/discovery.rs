@@ -20,7 +20,18 @@ async fn both_metadata_documents_describe_the_same_issuer_and_endpoints() {
     );
     assert_eq!(
         oidc["grant_types_supported"],
-        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+        serde_json::json!([
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
+    );
+    assert_eq!(oidc["introspection_endpoint"], app.url("/introspect"));
+    assert_eq!(oidc["revocation_endpoint"], app.url("/revoke"));
+    assert_eq!(
+        oidc["introspection_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
     );
     assert_eq!(oidc["authorization_endpoint"], app.url("/authorize"));
     assert_eq!(oidc["userinfo_endpoint"], app.url("/userinfo"));
