@@ -2,7 +2,9 @@
 //! `client` and `keys`. Every command reads the same settings and migrates the
 //! database itself; output meant for scripts goes to stdout, logs to stderr.
 
+mod audit;
 mod client;
+mod demo;
 mod keys;
 mod serve;
 mod user;
@@ -59,6 +61,9 @@ enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -97,6 +102,7 @@ pub fn main() -> ExitCode {
             Command::User(command) => user::run(&settings, command).await,
             Command::Client(command) => client::run(&settings, command).await,
             Command::Keys(command) => keys::run(&settings, command).await,
+            Command::Audit(command) => audit::run(&settings, command).await,
         }
     });
     match outcome {

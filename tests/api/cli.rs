@@ -285,3 +285,52 @@ unsafe fn libc_kill(pid: u32) {
     }
     unsafe { kill(pid as i32, 15) };
 }
+
+#[test]
+fn audit_verify_passes_an_intact_trail_and_names_the_first_tampered_event() {
+    let db = TestDb::new();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store =
+            behalf::store::Database::connect(behalf::store::Backend::from_url(&db.url).unwrap())
+                .await
+                .unwrap();
+        for i in 0..5 {
+            store
+                .transaction::<_, (), _>(move |c| {
+                    behalf::audit::record(
+                        c,
+                        1000 + i,
+                        "alice",
+                        "grant.created",
+                        Some("g1"),
+                        serde_json::json!({"n": i}),
+                    )?;
+                    Ok(())
+                })
+                .await
+                .map_err(|_| ())
+                .unwrap();
+        }
+    });
+    let out = stdout(&behalf(&db, &["audit", "verify"], None));
+    assert!(out.contains("intact: 5 events"), "{out}");
+    runtime.block_on(async {
+        let store =
+            behalf::store::Database::connect(behalf::store::Backend::from_url(&db.url).unwrap())
+                .await
+                .unwrap();
+        store
+            .run(|c| {
+                use diesel::RunQueryDsl;
+                diesel::sql_query("UPDATE audit_events SET detail = '{\"n\":99}' WHERE seq = 3")
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+    });
+    let tampered = behalf(&db, &["audit", "verify"], None);
+    assert!(!tampered.status.success());
+    assert!(String::from_utf8_lossy(&tampered.stderr).contains("broken at event 3"));
+}

@@ -1,0 +1,156 @@
+//! `behalf serve --demo`: seeds a user (alice), an agent (bob), a support console
+//! client and a resource-server client, mints bob an agent token, and prints a
+//! walkthrough from access request to approval, exchange, introspection and the
+//! end of access. Demo credentials are fixed and printed: for local trials only.
+
+use crate::accounts;
+use crate::app::App;
+use crate::oauth::clients::{
+    Client, GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE,
+};
+use crate::oauth::registration::{self, NewClient};
+use crate::oauth::user_tokens::{Grant, UserTokens};
+use crate::random;
+use crate::secret::Secret;
+use crate::store::StoreError;
+use crate::store::clients::ClientRow;
+use crate::store::users::UserRow;
+
+pub const CONSOLE: &str = "demo-console";
+pub const CONSOLE_SECRET: &str = "demo-console-secret-for-local-trials-only";
+pub const RESOURCE_SERVER: &str = "demo-api";
+pub const RESOURCE_SERVER_SECRET: &str = "demo-api-secret-for-local-trials-only";
+pub const ALICE_PASSWORD: &str = "alice-demo-password";
+pub const BOB_PASSWORD: &str = "bob-demo-password";
+
+fn client(new: NewClient, now: i64) -> ClientRow {
+    registration::register(new, now)
+        .expect("the demo clients are valid")
+        .0
+}
+
+/// Seeds what is missing (a restart keeps what is there) and returns bob's new agent token.
+pub async fn seed(app: &App) -> Result<String, StoreError> {
+    let now = app.now();
+    let console = client(
+        NewClient {
+            client_id: CONSOLE.into(),
+            first_party: true,
+            secret: Some(Secret::new(CONSOLE_SECRET.into())),
+            redirect_uris: vec![format!("{}/account", app.issuer)],
+            grant_types: vec![GRANT_AUTHORIZATION_CODE.into(), GRANT_TOKEN_EXCHANGE.into()],
+            scopes: ["openid", "profile", "agent", "read", "write"]
+                .map(String::from)
+                .to_vec(),
+            name: Some("Demo support console".into()),
+            ..NewClient::default()
+        },
+        now,
+    );
+    let api = client(
+        NewClient {
+            client_id: RESOURCE_SERVER.into(),
+            secret: Some(Secret::new(RESOURCE_SERVER_SECRET.into())),
+            grant_types: vec![GRANT_CLIENT_CREDENTIALS.into()],
+            name: Some("Demo API (resource server)".into()),
+            ..NewClient::default()
+        },
+        now,
+    );
+    let users = [
+        accounts::new_user("alice", Some(ALICE_PASSWORD), false, now),
+        accounts::new_user("bob", Some(BOB_PASSWORD), true, now),
+    ]
+    .map(|u| u.expect("the demo users are valid"));
+    let bob = app
+        .db
+        .run(move |c| {
+            for row in [console, api] {
+                if ClientRow::find(c, &row.client_id)?.is_none() {
+                    row.insert(c)?;
+                }
+            }
+            for user in users {
+                if UserRow::find_by_username(c, &user.username)?.is_none() {
+                    user.insert(c)?;
+                }
+            }
+            Ok(UserRow::find_by_username(c, "bob")?.expect("seeded"))
+        })
+        .await?;
+    // As if bob had signed in to the console with scope `openid agent`.
+    let console = Client::from(
+        app.db
+            .run(|c| ClientRow::find(c, CONSOLE))
+            .await?
+            .expect("seeded"),
+    );
+    let family = format!("demo-{}", random::identifier());
+    let tokens = UserTokens::prepare(
+        app,
+        Grant {
+            client: &console,
+            user_sub: &bob.sub,
+            scopes: vec!["openid".into(), "agent".into()],
+            family_scopes: "openid agent".into(),
+            auth_time: now,
+            family_id: &family,
+            family_expires_at: now + app.settings.access_token_ttl_seconds,
+            audiences: vec![app.default_audience.clone()],
+            nonce: None,
+        },
+    );
+    app.db
+        .run(move |c| tokens.write(c).map(|_| tokens))
+        .await?
+        .respond(app)
+        .map(|r| r.access_token)
+        .map_err(|e| StoreError::Unavailable(e.error_description.to_string()))
+}
+
+pub fn walkthrough(issuer: &str, bob_token: &str) -> String {
+    let te = "urn:ietf:params:oauth:grant-type:token-exchange";
+    format!(
+        r#"
+behalf demo at {issuer} (demo credentials: for a local trial only)
+  alice / {ALICE_PASSWORD}     a user
+  bob / {BOB_PASSWORD}         a support agent
+  {CONSOLE} / {CONSOLE_SECRET}
+  {RESOURCE_SERVER} / {RESOURCE_SERVER_SECRET}
+
+Paste these lines into a shell, in order:
+
+export BEHALF={issuer}
+export BOB_TOKEN={bob_token}
+
+# 1. bob (through the support console) asks alice for access
+REQUEST_ID=$(curl -s -X POST $BEHALF/api/access-requests -H "Authorization: Bearer $BOB_TOKEN" \
+  -H 'Content-Type: application/json' \
+  -d '{{"subject":"alice","scope":"read write","duration":7200,"reason":"Checking a billing error you reported","ticket":"SUP-1234"}}' \
+  | sed -n 's/.*"id":"\([^"]*\)".*/\1/p'); echo "request $REQUEST_ID"
+
+# 2. alice approves it: open {issuer}/account, sign in as alice, choose what to allow
+
+# 3. bob reads the answer: status "approved" and the grant id
+curl -s $BEHALF/api/access-requests/$REQUEST_ID -H "Authorization: Bearer $BOB_TOKEN"; echo
+GRANT_ID=$(curl -s $BEHALF/api/access-requests/$REQUEST_ID -H "Authorization: Bearer $BOB_TOKEN" \
+  | sed -n 's/.*"grant_id":"\([^"]*\)".*/\1/p'); echo "grant $GRANT_ID"
+
+# 4. the console exchanges bob's token and the grant for a delegated token (RFC 8693)
+DELEGATED=$(curl -s -u {CONSOLE}:{CONSOLE_SECRET} -d grant_type={te} \
+  -d subject_token=$GRANT_ID -d subject_token_type=urn:behalf:params:oauth:token-type:grant_id \
+  -d actor_token=$BOB_TOKEN -d actor_token_type=urn:ietf:params:oauth:token-type:access_token \
+  $BEHALF/token | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'); echo "delegated token ${{DELEGATED:0:24}}..."
+
+# 5. an API asks whether the token is active, and who is really acting (RFC 7662)
+curl -s -u {RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET} -d token=$DELEGATED $BEHALF/introspect; echo
+
+# 6. alice ends access on {issuer}/account ("End access now"), or bob ends it:
+curl -s -X DELETE $BEHALF/api/grants/$GRANT_ID -H "Authorization: Bearer $BOB_TOKEN"; echo
+curl -s -u {RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET} -d token=$DELEGATED $BEHALF/introspect; echo
+# -> {{"active":false}}
+
+Discovery: {issuer}/.well-known/openid-configuration   Keys: {issuer}/jwks.json
+"#
+    )
+}
