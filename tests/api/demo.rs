@@ -85,6 +85,7 @@ async fn the_demo_walkthrough_works_by_copy_and_paste() {
     let rest = section(&printed, "# 3.", "Discovery:");
     let out = bash(&format!("{vars}\nREQUEST_ID={request_id}\n{rest}"));
     let _ = server.kill();
+    let _ = server.wait();
     assert!(out.contains("\"status\":\"approved\""), "{out}");
     let introspections: Vec<&str> = out.lines().filter(|l| l.contains("\"active\":")).collect();
     assert_eq!(introspections.len(), 2, "{out}");
