@@ -34,10 +34,10 @@ fn username(conn: &mut AnyConnection, sub: &str) -> Result<Option<String>, Store
     Ok(UserRow::find_by_sub(conn, sub)?.map(|u| u.username))
 }
 
+/// The answer for a verified access token; reads only.
 fn access_token_answer(
     conn: &mut AnyConnection,
     claims: &AccessTokenClaims,
-    caller: &str,
     now: i64,
 ) -> Result<Value, StoreError> {
     if !is_recorded_active(conn, claims, now)? {
@@ -63,14 +63,6 @@ fn access_token_answer(
     if let (Some(act), Some(grant_id)) = (&claims.act, &claims.grant_id) {
         body["act"] = json!(act);
         body["grant_id"] = json!(grant_id);
-        audit::record(
-            conn,
-            now,
-            caller,
-            "token.introspected",
-            Some(grant_id),
-            json!({"jti": claims.jti}),
-        )?;
     }
     Ok(body)
 }
@@ -118,19 +110,40 @@ pub async fn introspect(
     }
     let now = app.now();
     let claims = verify_access_token(&app.keys.snapshot(), &app.issuer, &token, now).ok();
-    let caller = client.client_id.clone();
-    let body = app
+    // The decision reads only, on the pool, concurrently with other readers.
+    let (body, delegated) = app
         .db
-        .transaction::<_, OAuthError, _>(move |c| {
-            Ok(match claims {
-                Some(claims) => access_token_answer(c, &claims, &caller, now)?,
-                None => refresh_token_answer(c, &token, now)?,
-            })
+        .run(move |c| match claims {
+            Some(claims) => {
+                let body = access_token_answer(c, &claims, now)?;
+                let delegated = (body["active"] == true)
+                    .then_some(claims.grant_id.clone().zip(Some(claims.jti.clone())))
+                    .flatten();
+                Ok((body, delegated))
+            }
+            None => Ok((refresh_token_answer(c, &token, now)?, None)),
         })
-        .await
-        .map_err(|e| match e {
-            crate::store::TxError::Store(e) => OAuthError::from(e),
-            crate::store::TxError::Abort(e) => e,
-        })?;
+        .await?;
+    // Checking a delegated token is recorded under its grant before the answer goes out.
+    if let Some((grant_id, jti)) = delegated {
+        let caller = client.client_id.clone();
+        app.db
+            .transaction::<_, OAuthError, _>(move |c| {
+                audit::record(
+                    c,
+                    now,
+                    &caller,
+                    "token.introspected",
+                    Some(&grant_id),
+                    json!({"jti": jti}),
+                )?;
+                Ok(())
+            })
+            .await
+            .map_err(|e| match e {
+                crate::store::TxError::Store(e) => OAuthError::from(e),
+                crate::store::TxError::Abort(e) => e,
+            })?;
+    }
     Ok(no_store(body))
 }

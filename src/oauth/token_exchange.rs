@@ -141,7 +141,14 @@ pub async fn grant(
                 .filter(|s| client.scopes.contains(s) && policy::is_delegable(&policy, s))
                 .collect();
             let scopes = match wanted_scope {
-                Some(wanted) => scope::within(wanted, &usable).map_err(abort)?,
+                Some(wanted) => match wanted.iter().find(|s| !usable.contains(s)) {
+                    Some(stray) => {
+                        return Err(abort(OAuthError::invalid_scope(format!(
+                            "scope {stray} is not part of the grant, or cannot be delegated"
+                        ))));
+                    }
+                    None => wanted,
+                },
                 None => usable,
             };
             if scopes.is_empty() {

@@ -18,6 +18,7 @@ pub mod signing_keys;
 pub mod users;
 
 mod pool;
+mod writer;
 
 pub use pool::{Database, StoreError, TxError};
 

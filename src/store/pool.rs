@@ -1,6 +1,7 @@
 //! The connection pool (deadpool over blocking diesel connections), per-connection
 //! SQLite settings, and the migrations applied at start.
 
+use super::writer::{GroupWriter, Job};
 use super::{AnyConnection, Backend};
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_sync::SyncWrapper;
@@ -46,7 +47,7 @@ pub struct Manager {
     backend: Backend,
 }
 
-fn establish(backend: &Backend) -> Result<AnyConnection, StoreError> {
+pub(super) fn establish(backend: &Backend) -> Result<AnyConnection, StoreError> {
     let unavailable = |e: ConnectionError| StoreError::Unavailable(e.to_string());
     match backend {
         Backend::Sqlite(path) => {
@@ -89,6 +90,8 @@ impl managed::Manager for Manager {
 pub struct Database {
     pool: managed::Pool<Manager>,
     backend: Backend,
+    /// SQLite only: the group-commit writer every transaction goes through.
+    writer: Option<std::sync::Arc<GroupWriter>>,
 }
 
 impl Database {
@@ -107,8 +110,15 @@ impl Database {
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let db = Self { pool, backend };
+        let mut db = Self {
+            pool,
+            backend: backend.clone(),
+            writer: None,
+        };
         db.run(migrate).await?;
+        if let Backend::Sqlite(_) = backend {
+            db.writer = Some(std::sync::Arc::new(GroupWriter::start(backend)?));
+        }
         Ok(db)
     }
 
@@ -157,27 +167,33 @@ impl<E> From<StoreError> for TxError<E> {
 impl Database {
     /// Runs `work` in one transaction: committed on `Ok`, rolled back on `Err`.
     ///
-    /// On SQLite the transaction takes the write lock before `work` reads anything
-    /// (as `BEGIN IMMEDIATE` would): a deferred transaction that reads and then
-    /// writes can fail at once with SQLITE_BUSY when another writer went first,
-    /// where this one waits its turn under the busy timeout.
+    /// On SQLite it joins the next group commit of the writer thread (see
+    /// `writer`), inside a savepoint of its own; the answer comes after the
+    /// commit. On PostgreSQL it runs on a pooled connection.
     pub async fn transaction<T, E, F>(&self, work: F) -> Result<T, TxError<E>>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, TxError<E>> + Send + 'static,
         T: Send + 'static,
         E: Send + 'static,
     {
-        self.run(move |c| {
-            Ok(c.transaction(|c| {
-                if let AnyConnection::Sqlite(_) = c {
-                    // A no-op write: it changes nothing but takes the write lock.
-                    diesel::sql_query("UPDATE clients SET name = name WHERE 0").execute(c)?;
-                }
-                work(c)
-            }))
-        })
-        .await
-        .map_err(TxError::Store)?
+        let Some(writer) = &self.writer else {
+            return self
+                .run(move |c| Ok(c.transaction(work)))
+                .await
+                .map_err(TxError::Store)?;
+        };
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let span = tracing::Span::current();
+        let job: Job = Box::new(move |c| {
+            let outcome = span.in_scope(|| c.transaction(work));
+            Box::new(move |committed: Result<(), StoreError>| {
+                let _ = answer.send(committed.map_err(TxError::Store).and(outcome));
+            })
+        });
+        writer.submit(job)?;
+        answered
+            .await
+            .map_err(|_| TxError::Store(StoreError::Unavailable("the writer stopped".into())))?
     }
 }
 

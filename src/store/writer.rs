@@ -1,0 +1,83 @@
+//! Group commit for SQLite: one writer thread owns the only connection that
+//! writes on behalf of requests. It takes every transaction waiting in its
+//! queue (up to `MAX_BATCH`), runs each in its own savepoint, and commits them
+//! together: one lock, one fsync (`synchronous=FULL`) for the whole batch.
+//! Nobody is answered before the commit that holds their writes has returned,
+//! so durability is unchanged; a transaction that aborts rolls back to its
+//! savepoint without touching the others. Without it, concurrent writers on
+//! separate connections queue in SQLite's busy handler, which sleeps.
+
+use super::pool::establish;
+use super::{AnyConnection, Backend, StoreError};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+
+const MAX_BATCH: usize = 512;
+
+/// Sends one transaction's outcome once the batch's commit is known.
+pub type Finisher = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// One transaction: runs inside the batch and hands back its finisher.
+pub type Job = Box<dyn FnOnce(&mut AnyConnection) -> Finisher + Send>;
+
+pub struct GroupWriter {
+    queue: mpsc::Sender<Job>,
+}
+
+impl GroupWriter {
+    pub fn start(backend: Backend) -> Result<Self, StoreError> {
+        let conn = establish(&backend)?;
+        let (queue, jobs) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("behalf-writer".into())
+            .spawn(move || run(conn, backend, jobs))
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer: {e}")))?;
+        Ok(Self { queue })
+    }
+
+    pub fn submit(&self, job: Job) -> Result<(), StoreError> {
+        self.queue
+            .send(job)
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))
+    }
+}
+
+fn run(mut conn: AnyConnection, backend: Backend, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut finishers = Vec::with_capacity(batch.len());
+        let committed = catch_unwind(AssertUnwindSafe(|| {
+            conn.transaction::<_, diesel::result::Error, _>(|c| {
+                // A no-op write takes the lock at once, as BEGIN IMMEDIATE would.
+                c.batch_execute("UPDATE clients SET name = name WHERE 0")?;
+                for job in batch {
+                    finishers.push(job(c));
+                }
+                Ok(())
+            })
+        }));
+        let outcome = match committed {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("a transaction panicked".to_string()),
+        };
+        if let Err(why) = &outcome {
+            tracing::error!(error = %why, batch = finishers.len(), "group commit failed");
+            // Start again from a clean connection: the failed one may be mid-transaction.
+            match establish(&backend) {
+                Ok(fresh) => conn = fresh,
+                Err(e) => tracing::error!(error = %e, "writer cannot reconnect"),
+            }
+        }
+        for finish in finishers {
+            finish(outcome.clone().map_err(StoreError::Unavailable));
+        }
+    }
+}
