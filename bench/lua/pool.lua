@@ -1,0 +1,70 @@
+-- One request per value of a pool (distinct delegated tokens to revoke, distinct
+-- authorization codes to redeem). Each thread takes every BENCH_THREADS-th line of
+-- BENCH_POOL, starting at its own id, and walks through them once; when its share
+-- runs out it starts over (counted as `reused`, which a correct run must not have).
+-- Env: BENCH_LUA_DIR  BENCH_PATH  BENCH_AUTH  BENCH_THREADS
+--      BENCH_BODY   form body with one %s where the value goes
+--      BENCH_POOL_LEFT  (optional) file to write the values no thread touched
+dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
+
+local values = {}
+local template, headers, path
+used, reused, share = 0, 0, 0
+
+function init(args)
+  local n = tonumber(os.getenv("BENCH_THREADS"))
+  local i = 0
+  for line in io.lines(os.getenv("BENCH_POOL")) do
+    if line ~= "" then
+      if i % n == tid then values[#values + 1] = line end
+      i = i + 1
+    end
+  end
+  share = #values
+  template = os.getenv("BENCH_BODY")
+  path = os.getenv("BENCH_PATH")
+  headers = {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Authorization"] = "Basic " .. os.getenv("BENCH_AUTH"),
+  }
+end
+
+function request()
+  used = used + 1
+  local v
+  if used <= share then v = values[used] else
+    reused = reused + 1
+    v = values[((used - 1) % math.max(share, 1)) + 1] or "exhausted"
+  end
+  return wrk.format("POST", path, headers, string.format(template, v))
+end
+
+function response(status, headers, body)
+  check(status, body)
+end
+
+function done(summary, latency, requests)
+  -- values sent (including requests still in flight at the end) are spent
+  local left_file = os.getenv("BENCH_POOL_LEFT") or ""
+  if left_file ~= "" then
+    local n = tonumber(os.getenv("BENCH_THREADS"))
+    local used_by = per_thread("used")
+    local seen = {}
+    for id = 0, n - 1 do seen[id] = 0 end
+    local f = assert(io.open(left_file, "w"))
+    local i = 0
+    for line in io.lines(os.getenv("BENCH_POOL")) do
+      if line ~= "" then
+        local id = i % n
+        seen[id] = seen[id] + 1
+        if seen[id] > (used_by[id] or 0) then f:write(line, "\n") end
+        i = i + 1
+      end
+    end
+    f:close()
+  end
+  report(summary, latency, function()
+    return string.format("pool=%d distinct=%d reused=%d", sum_threads("share"),
+      sum_threads("used") - sum_threads("reused"), sum_threads("reused"))
+  end)
+end
