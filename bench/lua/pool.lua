@@ -3,12 +3,15 @@
 -- BENCH_POOL, starting at its own id, and walks through them once; when its share
 -- runs out it starts over (counted as `reused`, which a correct run must not have).
 -- Env: BENCH_LUA_DIR  BENCH_PATH  BENCH_AUTH  BENCH_THREADS
---      BENCH_BODY   form body with one %s where the value goes
+--      BENCH_BODY   form body with one @VALUE@ where the value goes
 --      BENCH_POOL_LEFT  (optional) file to write the values no thread touched
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
 local values = {}
-local template, headers, path
+local prefix, suffix, headers, path
+-- wrk calls request() once in thread 0 before the run only to check it (the request is
+-- never sent): that call must not spend a value.
+local verifying
 used, reused, share = 0, 0, 0
 
 function init(args)
@@ -21,7 +24,10 @@ function init(args)
     end
   end
   share = #values
-  template = os.getenv("BENCH_BODY")
+  verifying = (tid == 0)
+  local template = os.getenv("BENCH_BODY")
+  local at = assert(string.find(template, "@VALUE@", 1, true), "BENCH_BODY needs @VALUE@")
+  prefix, suffix = template:sub(1, at - 1), template:sub(at + 7)
   path = os.getenv("BENCH_PATH")
   headers = {
     ["Content-Type"] = "application/x-www-form-urlencoded",
@@ -30,13 +36,17 @@ function init(args)
 end
 
 function request()
+  if verifying then
+    verifying = false
+    return wrk.format("POST", path, headers, prefix .. (values[1] or "none") .. suffix)
+  end
   used = used + 1
   local v
   if used <= share then v = values[used] else
     reused = reused + 1
     v = values[((used - 1) % math.max(share, 1)) + 1] or "exhausted"
   end
-  return wrk.format("POST", path, headers, string.format(template, v))
+  return wrk.format("POST", path, headers, prefix .. v .. suffix)
 end
 
 function response(status, headers, body)

@@ -51,7 +51,10 @@ pub fn router(state: AppState) -> Router {
                         .unwrap_or("-");
                     tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id)
                 })
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                // One line per request at debug; server errors are logged at error
+                // by the layer's failure hook. Per-request lines at info cost ~5% of
+                // the token endpoint's throughput.
+                .on_response(DefaultOnResponse::new().level(Level::DEBUG)),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(CatchPanicLayer::new())

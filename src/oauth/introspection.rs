@@ -2,10 +2,11 @@
 //! whether a token is active. Access tokens (ours, all kinds) and refresh tokens
 //! are understood; anything not active — unknown, expired, revoked, grant ended,
 //! malformed — is exactly `{"active": false}` (RFC 7662 §2.2). Introspecting an
-//! active delegated token is recorded in the audit trail under its grant.
+//! active delegated token is recorded in the audit trail under its grant, by the
+//! writer's next group commit, without holding up the answer.
 
 use super::client_auth;
-use super::token_state::is_recorded_active;
+use super::token_state::active_subject;
 use crate::app::AppState;
 use crate::audit;
 use crate::error::OAuthError;
@@ -30,19 +31,15 @@ fn no_store(body: Value) -> Response {
     response
 }
 
-fn username(conn: &mut AnyConnection, sub: &str) -> Result<Option<String>, StoreError> {
-    Ok(UserRow::find_by_sub(conn, sub)?.map(|u| u.username))
-}
-
 /// The answer for a verified access token; reads only.
 fn access_token_answer(
     conn: &mut AnyConnection,
     claims: &AccessTokenClaims,
     now: i64,
 ) -> Result<Value, StoreError> {
-    if !is_recorded_active(conn, claims, now)? {
+    let Some(subject) = active_subject(conn, claims, now)? else {
         return Ok(json!({"active": false}));
-    }
+    };
     let mut body = json!({
         "active": true,
         "sub": claims.sub,
@@ -57,8 +54,8 @@ fn access_token_answer(
     if let Some(scope) = &claims.scope {
         body["scope"] = json!(scope);
     }
-    if let Some(name) = username(conn, &claims.sub)? {
-        body["username"] = json!(name);
+    if let Some(user) = subject {
+        body["username"] = json!(user.username);
     }
     if let (Some(act), Some(grant_id)) = (&claims.act, &claims.grant_id) {
         body["act"] = json!(act);
@@ -124,26 +121,20 @@ pub async fn introspect(
             None => Ok((refresh_token_answer(c, &token, now)?, None)),
         })
         .await?;
-    // Checking a delegated token is recorded under its grant before the answer goes out.
+    // The check is recorded under its grant by the writer's next group commit; the
+    // answer does not wait for it (the decision above did not depend on it).
     if let Some((grant_id, jti)) = delegated {
         let caller = client.client_id.clone();
-        app.db
-            .transaction::<_, OAuthError, _>(move |c| {
-                audit::record(
-                    c,
-                    now,
-                    &caller,
-                    "token.introspected",
-                    Some(&grant_id),
-                    json!({"jti": jti}),
-                )?;
-                Ok(())
-            })
-            .await
-            .map_err(|e| match e {
-                crate::store::TxError::Store(e) => OAuthError::from(e),
-                crate::store::TxError::Abort(e) => e,
-            })?;
+        app.db.transaction_detached(move |c| {
+            audit::record(
+                c,
+                now,
+                &caller,
+                "token.introspected",
+                Some(&grant_id),
+                json!({"jti": jti}),
+            )
+        });
     }
     Ok(no_store(body))
 }

@@ -37,34 +37,44 @@ pub fn is_recorded_active(
     claims: &AccessTokenClaims,
     now: i64,
 ) -> Result<bool, StoreError> {
+    Ok(active_subject(conn, claims, now)?.is_some())
+}
+
+/// As `is_recorded_active`, handing back what it read: `None` when the token
+/// is not active; `Some(None)` for an active token about a client (client
+/// credentials); `Some(Some(user))` for an active token about a user.
+pub fn active_subject(
+    conn: &mut AnyConnection,
+    claims: &AccessTokenClaims,
+    now: i64,
+) -> Result<Option<Option<UserRow>>, StoreError> {
     let record = IssuedTokenRow::find(conn, &claims.jti)?;
     if record.as_ref().is_some_and(|r| r.revoked_at.is_some()) {
-        return Ok(false);
+        return Ok(None);
     }
     let Some(record) = record else {
         // Never recorded: a client-credentials token, about a client, not a user.
-        return Ok(claims.act.is_none() && claims.grant_id.is_none());
+        let machine = claims.act.is_none() && claims.grant_id.is_none();
+        return Ok(machine.then_some(None));
     };
-    if !user_active(conn, &claims.sub)? {
-        return Ok(false);
-    }
-    match (&claims.grant_id, &claims.act) {
-        (None, None) => Ok(true),
+    let Some(subject) = UserRow::find_by_sub(conn, &claims.sub)?.filter(UserRow::is_active) else {
+        return Ok(None);
+    };
+    let active = match (&claims.grant_id, &claims.act) {
+        (None, None) => true,
         (Some(grant_id), Some(actor)) => {
             let grant_ok = GrantRow::find(conn, grant_id)?.is_some_and(|g| {
                 g.is_active(now) && g.agent_sub == actor.sub && g.subject_sub == claims.sub
             });
-            if !grant_ok || !user_active(conn, &actor.sub)? {
-                return Ok(false);
-            }
-            // The actor token that minted it must itself still stand.
-            match &record.parent_id {
-                Some(parent) => {
-                    Ok(IssuedTokenRow::find(conn, parent)?.is_none_or(|p| p.revoked_at.is_none()))
+            grant_ok
+                && user_active(conn, &actor.sub)?
+                // The actor token that minted it must itself still stand.
+                && match &record.parent_id {
+                    Some(parent) => IssuedTokenRow::find(conn, parent)?.is_none_or(|p| p.revoked_at.is_none()),
+                    None => true,
                 }
-                None => Ok(true),
-            }
         }
-        _ => Ok(false),
-    }
+        _ => false,
+    };
+    Ok(active.then_some(Some(subject)))
 }

@@ -197,6 +197,26 @@ impl Database {
     }
 }
 
+impl Database {
+    /// Queues `work` as a transaction of its own and returns at once; a failure
+    /// is logged. For records whose loss in a crash would not change any decision
+    /// (the audit line of a read), so that the answer need not wait for a commit.
+    pub fn transaction_detached<F>(&self, work: F)
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<(), StoreError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::spawn(async move {
+            let outcome = db
+                .transaction::<_, (), _>(move |c| work(c).map_err(TxError::Store))
+                .await;
+            if let Err(TxError::Store(e)) = outcome {
+                tracing::error!(error = %e, "a detached write failed");
+            }
+        });
+    }
+}
+
 fn migrate(conn: &mut AnyConnection) -> Result<(), StoreError> {
     let applied = match conn {
         AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),

@@ -64,15 +64,17 @@ async fn an_active_delegated_token_shows_act_grant_and_the_rest() {
     assert!(answer["exp"].is_i64() && answer["iat"].is_i64() && answer["jti"].is_string());
     assert_eq!(answer["aud"], g.d.app.issuer());
     let grant_id = g.grant_id.clone();
-    let events = g
-        .d
-        .app
-        .state
-        .db
-        .run(move |c| behalf::store::audit_events::for_subject(c, &grant_id))
-        .await
-        .unwrap();
-    let checks: Vec<_> = events.iter().filter(|e| e.action == "token.introspected").collect();
+    let events =
+        g.d.app
+            .state
+            .db
+            .run(move |c| behalf::store::audit_events::for_subject(c, &grant_id))
+            .await
+            .unwrap();
+    let checks: Vec<_> = events
+        .iter()
+        .filter(|e| e.action == "token.introspected")
+        .collect();
     assert_eq!(checks.len(), 1, "the check is in the grant's activity");
     assert_eq!(checks[0].actor, "rs");
 }
