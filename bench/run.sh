@@ -15,12 +15,14 @@
 #   PEER_DIR=           a prepared copy of the peer folder (with node_modules) to reuse
 #   SERVER_CPUS=0 LOAD_CPUS=1   taskset lists for the servers and for wrk
 #   OTHER_MAX=0.25      other_cpu above this marks a run as disturbed
-#   IDLE_BUDGET=60      seconds in all that the harness may wait, before measured runs, for the
+#   IDLE_BUDGET=30      seconds in all that the harness may wait, before measured runs, for the
 #                       rest of the machine to be quiet (other work < IDLE_MAX=0.3 cores; 0 = never wait)
 #   CC_TARGET=auto      auto|resource|audience: how client_credentials names urn:bench:jwt
 #                       (auto: resource=, falling back to audience= if behalf refuses it)
 #   BEHALF_BIN=/work/main/target/release/behalf (copied into the temp dir at start)
 #   MINT_MAX=60         seconds at most spent minting delegated tokens before one revoke run
+#   BENCH_TMP=/tmp      where the temp dir (and so behalf's SQLite file) goes; /dev/shm takes
+#                       the disk (fsync) out of the figures
 #   KEEP_TMP=0          keep the temp dir (database, pools) after the run
 set -euo pipefail
 
@@ -39,7 +41,7 @@ PEER_LOADS=${PEER_LOADS:-cc_jwt introspect}
 SERVER_CPUS=${SERVER_CPUS:-0}
 LOAD_CPUS=${LOAD_CPUS-1}
 OTHER_MAX=${OTHER_MAX:-0.25}
-IDLE_BUDGET=${IDLE_BUDGET:-60}
+IDLE_BUDGET=${IDLE_BUDGET:-30}
 IDLE_MAX=${IDLE_MAX:-0.3}
 CC_TARGET=${CC_TARGET:-auto}
 KEEP_TMP=${KEEP_TMP:-0}
@@ -55,7 +57,7 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RESULTS=$HERE/results
 RAW=$RESULTS/$STAMP
 mkdir -p "$RAW"
-TMP=$(mktemp -d /tmp/behalf-bench.XXXXXX)
+TMP=$(mktemp -d "${BENCH_TMP:-/tmp}/behalf-bench.XXXXXX")
 ROWS=$RAW/rows.tsv
 NOTES=$RAW/notes.txt
 META=$RAW/meta.txt

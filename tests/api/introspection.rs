@@ -63,18 +63,26 @@ async fn an_active_delegated_token_shows_act_grant_and_the_rest() {
     assert_eq!(answer["iss"], g.d.app.issuer());
     assert!(answer["exp"].is_i64() && answer["iat"].is_i64() && answer["jti"].is_string());
     assert_eq!(answer["aud"], g.d.app.issuer());
-    let grant_id = g.grant_id.clone();
-    let events =
-        g.d.app
-            .state
-            .db
-            .run(move |c| behalf::store::audit_events::for_subject(c, &grant_id))
-            .await
-            .unwrap();
-    let checks: Vec<_> = events
-        .iter()
-        .filter(|e| e.action == "token.introspected")
-        .collect();
+    // The check is recorded by the writer's next commit, not before the answer.
+    let mut checks = Vec::new();
+    for _ in 0..100 {
+        let grant_id = g.grant_id.clone();
+        let events =
+            g.d.app
+                .state
+                .db
+                .run(move |c| behalf::store::audit_events::for_subject(c, &grant_id))
+                .await
+                .unwrap();
+        checks = events
+            .into_iter()
+            .filter(|e| e.action == "token.introspected")
+            .collect();
+        if !checks.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(checks.len(), 1, "the check is in the grant's activity");
     assert_eq!(checks[0].actor, "rs");
 }
