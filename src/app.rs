@@ -6,7 +6,10 @@ use crate::config::Settings;
 use crate::consent::throttle::LoginThrottle;
 use crate::oauth::clients::ClientRegistry;
 use crate::store::Database;
+use crate::tokens::access_token::AccessTokenClaims;
 use crate::tokens::keyring::KeyRing;
+use crate::tokens::verified_cache::VerifiedCache;
+use crate::tokens::verifier::VerifyError;
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 
@@ -22,6 +25,7 @@ pub struct App {
     pub clock: SharedClock,
     pub metrics: PrometheusHandle,
     pub login_throttle: LoginThrottle,
+    pub verified: VerifiedCache,
 }
 
 pub type AppState = Arc<App>;
@@ -29,6 +33,12 @@ pub type AppState = Arc<App>;
 impl App {
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Verifies one of our access tokens (signature, issuer, `typ`, time) at `now`.
+    pub fn verify_access_token(&self, token: &str) -> Result<AccessTokenClaims, VerifyError> {
+        self.verified
+            .verify(&self.keys.snapshot(), &self.issuer, token, self.now())
     }
 
     pub fn endpoint(&self, path: &str) -> String {

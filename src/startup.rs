@@ -64,6 +64,7 @@ impl Application {
             clock,
             metrics: http::metrics::recorder(),
             login_throttle: Default::default(),
+            verified: Default::default(),
         });
         Ok(Self {
             address,

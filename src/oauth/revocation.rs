@@ -16,7 +16,7 @@ use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::schema::issued_tokens;
 use crate::store::{AnyConnection, StoreError, TxError};
 use crate::tokens::access_token::AccessTokenClaims;
-use crate::tokens::verifier::{MAX_TOKEN_LEN, verify_access_token};
+use crate::tokens::verifier::MAX_TOKEN_LEN;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -73,7 +73,7 @@ pub async fn revoke(
     let token = form.required("token")?.to_string();
     let now = app.now();
     // Signature and issuer are checked; an expired token needs no revoking.
-    let claims = verify_access_token(&app.keys.snapshot(), &app.issuer, &token, now).ok();
+    let claims = app.verify_access_token(&token).ok();
     if token.len() <= MAX_TOKEN_LEN {
         let client_id = client.client_id.clone();
         app.db

@@ -23,7 +23,6 @@ use crate::store::grants::GrantRow;
 use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::users::UserRow;
 use crate::tokens::access_token::{self, AccessTokenClaims, Actor, Audience};
-use crate::tokens::verifier::verify_access_token;
 use serde_json::json;
 
 pub const GRANT_ID_TOKEN_TYPE: &str = "urn:behalf:params:oauth:token-type:grant_id";
@@ -89,7 +88,8 @@ fn actor_claims(
     client: &Client,
     token: &str,
 ) -> Result<AccessTokenClaims, OAuthError> {
-    let claims = verify_access_token(&app.keys.snapshot(), &app.issuer, token, app.now())
+    let claims = app
+        .verify_access_token(token)
         .map_err(|_| refuse("the actor token is invalid, expired or not issued by this server"))?;
     if claims.act.is_some() || claims.grant_id.is_some() {
         return Err(refuse("a delegated token cannot act as an actor token"));

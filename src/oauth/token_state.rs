@@ -10,15 +10,13 @@ use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, StoreError};
 use crate::tokens::access_token::AccessTokenClaims;
-use crate::tokens::verifier::verify_access_token;
 
 /// The claims of `token` if it is active, `None` if it is not.
 pub async fn active_access_token(
     app: &App,
     token: &str,
 ) -> Result<Option<AccessTokenClaims>, StoreError> {
-    let Ok(claims) = verify_access_token(&app.keys.snapshot(), &app.issuer, token, app.now())
-    else {
+    let Ok(claims) = app.verify_access_token(token) else {
         return Ok(None);
     };
     let now = app.now();

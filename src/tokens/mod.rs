@@ -8,4 +8,5 @@ pub mod jws;
 pub mod kek;
 pub mod keyring;
 pub mod signing_key;
+pub mod verified_cache;
 pub mod verifier;

@@ -246,3 +246,39 @@ async fn a_foreign_issuer_a_tampered_payload_or_garbage_is_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_verification_cache_still_judges_time_and_retired_keys() {
+    let app = TestApp::spawn().await;
+    let token = signed(&app, "at+jwt", &claims(&app));
+    assert!(
+        app.state.verify_access_token(&token).is_ok(),
+        "verified, and now cached"
+    );
+    assert!(app.state.verify_access_token(&token).is_ok(), "a cache hit");
+    let mut tampered = token.clone();
+    tampered.pop();
+    assert!(
+        app.state.verify_access_token(&tampered).is_err(),
+        "another string is verified afresh"
+    );
+    // A newer key takes over; once the old one is retired, its tokens fail even from the cache.
+    app.clock.advance(1);
+    app.state
+        .keys
+        .rotate(&app.state.db, app.clock_now(), 0)
+        .await
+        .unwrap();
+    assert!(app.state.verify_access_token(&token).is_ok());
+    app.clock.advance(299);
+    assert_eq!(
+        app.state.verify_access_token(&token).unwrap_err(),
+        VerifyError::Expired
+    );
+    app.clock
+        .advance(app.state.settings.access_token_ttl_seconds + 60);
+    assert_eq!(
+        app.state.verify_access_token(&token).unwrap_err(),
+        VerifyError::UnknownKey
+    );
+}
