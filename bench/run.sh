@@ -139,7 +139,7 @@ run_wrk() {
   srv=$(awk -v a="$p0" -v b="$p1" -v t="$TCK" -v d="$wall" 'BEGIN{printf "%.2f", (b-a)/t/d}')
   mach=$(awk -v a="$s0" -v b="$s1" -v n="$NCPU" 'BEGIN{split(a,x," ");split(b,y," ");bu=y[1]-x[1];id=y[2]-x[2];printf "%.2f", n*bu/(bu+id)}')
   lg=$(awk -v d="$wall" '{printf "%.2f", ($1+$2)/d}' "$TMP/lgtime" 2>/dev/null || echo nan)
-  other=$(awk -v m="$mach" -v s="$srv" -v l="$lg" 'BEGIN{if (l=="nan") l=0; printf "%.2f", m-s-l}')
+  other=$(awk -v m="$mach" -v s="$srv" -v l="$lg" 'BEGIN{if (l=="nan") l=0; o=m-s-l; if (o<0) o=0; printf "%.2f", o}')
   R[server_cpu]=$srv; R[loadgen_cpu]=$lg; R[other_cpu]=$other; R[rss]=$(hwm_mib "$pid")
   local extra=$rownote
   [[ -n ${R[reused]:-} && ${R[reused]} != 0 ]] && extra+="${extra:+; }pool ran out: ${R[reused]} requests reused a value"
@@ -342,12 +342,12 @@ load_introspect_delegated() {
 load_authorization_code() {
   local c=$1 secs n code
   # fresh codes (they live 60 s), enough for AC_DURATION at the expected rate (the last
-  # run's, x3 after a single connection, x1.5 after more); the first time, AC_DURATION
+  # run's, x3.5 after a single connection, x2 after more); the first time, AC_DURATION
   # seconds of generation
   secs=$AC_DURATION
   if [[ $AC_LAST != 0 && $GEN_RATE != 0 ]]; then
     secs=$(awk -v r="$AC_LAST" -v p="$AC_LAST_C" -v c="$c" -v g="$GEN_RATE" -v d="$AC_DURATION" 'BEGIN{
-      e = (c <= p) ? r * 1.2 : (p == 1 ? r * 3 : r * 1.5); s = int((d * e + 200) / g) + 1;
+      e = (c <= p) ? r * 1.5 : (p == 1 ? r * 3.5 : r * 2); s = int((d * e + 300) / g) + 1;
       if (s < 2) s = 2; if (s > 30) s = 30; print s}')
   fi
   : >"$TMP/codes"
@@ -378,7 +378,9 @@ done
 meta behalf_peak_rss_mib "$(hwm_mib "$BEHALF_PID")"
 kill "$BEHALF_PID"; wait "$BEHALF_PID" 2>/dev/null || true; BEHALF_PID=
 grep -v '^\s*$' "$RAW/behalf.stderr" | head -20 >"$RAW/behalf.stderr.head" || true
-[[ -s $RAW/behalf.stderr.head ]] && note "behalf wrote $(wc -l <"$RAW/behalf.stderr") lines to stderr (BEHALF_LOG=warn), see $RAW/behalf.stderr"
+if [[ -s $RAW/behalf.stderr.head ]]; then
+  note "behalf wrote $(wc -l <"$RAW/behalf.stderr") lines to stderr (BEHALF_LOG=warn): $(cut -d' ' -f2- "$RAW/behalf.stderr" | sed 's/^ *//' | sort | uniq -c | sort -rn | head -3 | awk '{$1=$1" x"; print}' | paste -sd';' -)"
+fi
 
 # ---------------------------------------------------------------- peer
 if [[ $PEER == 1 ]]; then

@@ -1,6 +1,7 @@
 //! The state every handler shares: settings, the database, the key ring, the
 //! client registry and the clock. Built once by `startup`.
 
+use crate::audit::Deferred;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::consent::throttle::LoginThrottle;
@@ -26,6 +27,8 @@ pub struct App {
     pub metrics: PrometheusHandle,
     pub login_throttle: LoginThrottle,
     pub verified: VerifiedCache,
+    /// Audit events written after the answer (see `audit::Deferred`).
+    pub deferred_audit: Deferred,
 }
 
 pub type AppState = Arc<App>;

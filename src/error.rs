@@ -88,8 +88,26 @@ impl From<StoreError> for OAuthError {
     }
 }
 
+/// RFC 6749 §5.2: `error_description` holds only %x20-21 / %x23-5B / %x5D-7E.
+/// Descriptions may quote what a client sent; anything else becomes `?`.
+fn rfc6749_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            ' ' | '!' | '#'..='[' | ']'..='~' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
 impl IntoResponse for OAuthError {
-    fn into_response(self) -> Response {
+    fn into_response(mut self) -> Response {
+        if self
+            .error_description
+            .chars()
+            .any(|c| !matches!(c, ' ' | '!' | '#'..='[' | ']'..='~'))
+        {
+            self.error_description = rfc6749_text(&self.error_description).into();
+        }
         let status = self.error.status();
         let mut response = (status, Json(&self)).into_response();
         let headers = response.headers_mut();
@@ -103,5 +121,18 @@ impl IntoResponse for OAuthError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_keep_only_the_characters_rfc_6749_allows() {
+        assert_eq!(
+            rfc6749_text("audience \"x\\y\" caf\u{e9} ok"),
+            "audience ?x?y? caf? ok"
+        );
     }
 }

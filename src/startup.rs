@@ -65,6 +65,7 @@ impl Application {
             metrics: http::metrics::recorder(),
             login_throttle: Default::default(),
             verified: Default::default(),
+            deferred_audit: Default::default(),
         });
         Ok(Self {
             address,

@@ -8,10 +8,10 @@
 use super::client_auth;
 use super::token_state::active_subject;
 use crate::app::AppState;
-use crate::audit;
 use crate::error::OAuthError;
 use crate::http::form::OAuthForm;
 use crate::random;
+use crate::store::audit_events::PendingEvent;
 use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, StoreError};
@@ -110,7 +110,7 @@ pub async fn introspect(
     // The decision reads only, on the pool, concurrently with other readers.
     let (body, delegated) = app
         .db
-        .run(move |c| match claims {
+        .read(move |c| match claims {
             Some(claims) => {
                 let body = access_token_answer(c, &claims, now)?;
                 let delegated = (body["active"] == true)
@@ -124,17 +124,16 @@ pub async fn introspect(
     // The check is recorded under its grant by the writer's next group commit; the
     // answer does not wait for it (the decision above did not depend on it).
     if let Some((grant_id, jti)) = delegated {
-        let caller = client.client_id.clone();
-        app.db.transaction_detached(move |c| {
-            audit::record(
-                c,
-                now,
-                &caller,
-                "token.introspected",
-                Some(&grant_id),
-                json!({"jti": jti}),
-            )
-        });
+        app.deferred_audit.record(
+            &app.db,
+            PendingEvent {
+                occurred_at: now,
+                actor: client.client_id.clone(),
+                action: "token.introspected",
+                subject: Some(grant_id),
+                detail: json!({"jti": jti}).to_string(),
+            },
+        );
     }
     Ok(no_store(body))
 }

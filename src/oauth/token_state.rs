@@ -21,7 +21,7 @@ pub async fn active_access_token(
     };
     let now = app.now();
     app.db
-        .run(move |c| Ok(is_recorded_active(c, &claims, now)?.then_some(claims)))
+        .read(move |c| Ok(is_recorded_active(c, &claims, now)?.then_some(claims)))
         .await
 }
 

@@ -94,6 +94,45 @@ pub fn append(
     Ok(())
 }
 
+/// An event waiting to be appended with others (see `audit::Deferred`).
+pub struct PendingEvent {
+    pub occurred_at: i64,
+    pub actor: String,
+    pub action: &'static str,
+    pub subject: Option<String>,
+    pub detail: String,
+}
+
+/// Appends `events` in order: one read of the chain's head for all of them.
+pub fn append_all(conn: &mut AnyConnection, events: &[PendingEvent]) -> Result<(), StoreError> {
+    if let AnyConnection::Postgresql(_) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})")).execute(conn)?;
+    }
+    let mut prev: Vec<u8> = audit_events::table
+        .order(audit_events::seq.desc())
+        .select(audit_events::hash)
+        .first(conn)
+        .optional()?
+        .unwrap_or_else(|| vec![0u8; 32]);
+    for e in events {
+        let subject = e.subject.as_deref();
+        let hash = chain_hash(&prev, e.occurred_at, &e.actor, e.action, subject, &e.detail);
+        diesel::insert_into(audit_events::table)
+            .values(NewAuditEvent {
+                occurred_at: e.occurred_at,
+                actor: &e.actor,
+                action: e.action,
+                subject,
+                detail: &e.detail,
+                prev_hash: std::mem::take(&mut prev),
+                hash: hash.clone(),
+            })
+            .execute(conn)?;
+        prev = hash;
+    }
+    Ok(())
+}
+
 /// Events about `subject` (a grant id), oldest first.
 pub fn for_subject(
     conn: &mut AnyConnection,

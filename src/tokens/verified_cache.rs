@@ -14,7 +14,8 @@ use crate::random::sha256;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-const CAPACITY: usize = 50_000;
+/// About 4 MiB at most: enough for the tokens in use at any moment on one instance.
+const CAPACITY: usize = 10_000;
 
 #[derive(Default)]
 pub struct VerifiedCache {
