@@ -2,7 +2,7 @@
 //! RFC 8707 `invalid_target`); it becomes an HTTP response here and nowhere else.
 //! Internal causes are logged, never sent.
 
-use crate::store::StoreError;
+use crate::store::{StoreError, TxError};
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -64,6 +64,10 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidTarget, description)
     }
 
+    pub fn invalid_grant(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, description)
+    }
+
     pub fn unauthorized_client(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::UnauthorizedClient, description)
     }
@@ -97,6 +101,16 @@ fn rfc6749_text(text: &str) -> String {
             _ => '?',
         })
         .collect()
+}
+
+/// A transaction that failed in the store, or that the grant aborted with its error.
+impl From<TxError<OAuthError>> for OAuthError {
+    fn from(e: TxError<OAuthError>) -> Self {
+        match e {
+            TxError::Store(e) => e.into(),
+            TxError::Abort(e) => e,
+        }
+    }
 }
 
 impl IntoResponse for OAuthError {

@@ -82,8 +82,18 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGINT or SIGTERM, re-reading signing keys in the background.
+    /// Serves until SIGINT or SIGTERM, re-reading signing keys in the background
+    /// and folding latency samples into the histograms (the Prometheus recorder
+    /// keeps raw samples until upkeep runs: without it memory grows with traffic).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.state.metrics.clone();
+        let upkeep = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                metrics.run_upkeep();
+            }
+        });
         let state = self.state.clone();
         let refresh = Duration::from_secs(state.settings.key_refresh_seconds);
         let reloader = tokio::spawn(async move {
@@ -101,6 +111,7 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await;
         reloader.abort();
+        upkeep.abort();
         result
     }
 }

@@ -4,9 +4,9 @@
 //! client that the agent's requests and grants are bound to.
 
 use crate::app::App;
-use crate::http::bearer::{self, BearerError};
+use crate::http::bearer::BearerError;
 use crate::oauth::clients::Client;
-use crate::oauth::token_state::active_access_token;
+use crate::oauth::token_state::bearer_user;
 use crate::store::users::UserRow;
 use axum::http::HeaderMap;
 use std::sync::Arc;
@@ -17,27 +17,12 @@ pub struct Agent {
 }
 
 pub async fn authenticate(app: &App, headers: &HeaderMap) -> Result<Agent, BearerError> {
-    let token = bearer::token(headers).ok_or(BearerError::InvalidToken)?;
-    let claims = active_access_token(app, token)
-        .await
-        .map_err(|_| BearerError::Unavailable)?
-        .ok_or(BearerError::InvalidToken)?;
+    let (claims, user) = bearer_user(app, headers).await?;
     if claims.act.is_some() {
         // A delegated token speaks for a user, never for an agent.
         return Err(BearerError::InvalidToken);
     }
-    if !claims.has_scope("agent") {
-        return Err(BearerError::InsufficientScope("agent"));
-    }
-    let sub = claims.sub.clone();
-    let user = app
-        .db
-        .run(move |c| UserRow::find_by_sub(c, &sub))
-        .await
-        .map_err(|_| BearerError::Unavailable)?
-        .filter(UserRow::is_active)
-        .ok_or(BearerError::InvalidToken)?;
-    if !user.is_agent {
+    if !claims.has_scope("agent") || !user.is_agent {
         return Err(BearerError::InsufficientScope("agent"));
     }
     let client = app

@@ -11,7 +11,7 @@ use super::pkce;
 use super::token_response::TokenResponse;
 use super::user_tokens::{Grant, UserTokens};
 use crate::app::AppState;
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::OAuthError;
 use crate::http::form::OAuthForm;
 use crate::random;
 use crate::store::TxError;
@@ -19,10 +19,6 @@ use crate::store::authorization_codes::AuthorizationCodeRow;
 use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::users::UserRow;
-
-fn invalid_grant(description: &'static str) -> OAuthError {
-    OAuthError::new(ErrorCode::InvalidGrant, description)
-}
 
 enum Redemption {
     Issued(Box<UserTokens>),
@@ -60,20 +56,20 @@ pub async fn grant(
                     _ => Ok(Redemption::Unknown),
                 };
             }
-            let row = AuthorizationCodeRow::find(c, &code_id)?.ok_or(TxError::Abort(invalid_grant("unknown code")))?;
+            let row = AuthorizationCodeRow::find(c, &code_id)?.ok_or(TxError::Abort(OAuthError::invalid_grant("unknown code")))?;
             // A mismatch rolls the claim back: the code stays usable by its real client.
             if row.client_id != client.client_id {
-                return Err(TxError::Abort(invalid_grant("the code was issued to another client")));
+                return Err(TxError::Abort(OAuthError::invalid_grant("the code was issued to another client")));
             }
             if redirect_uri.as_deref() != Some(row.redirect_uri.as_str()) {
-                return Err(TxError::Abort(invalid_grant("redirect_uri does not match the authorization request")));
+                return Err(TxError::Abort(OAuthError::invalid_grant("redirect_uri does not match the authorization request")));
             }
             if !pkce::verify(&verifier, &row.code_challenge) {
-                return Err(TxError::Abort(invalid_grant("code_verifier does not match the code_challenge")));
+                return Err(TxError::Abort(OAuthError::invalid_grant("code_verifier does not match the code_challenge")));
             }
             let user = UserRow::find_by_sub(c, &row.user_sub)?
                 .filter(UserRow::is_active)
-                .ok_or(TxError::Abort(invalid_grant("the user is not active")))?;
+                .ok_or(TxError::Abort(OAuthError::invalid_grant("the user is not active")))?;
             let scopes: Vec<String> = row.scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
             let tokens = UserTokens::prepare(
                 &app_ref,
@@ -92,14 +88,10 @@ pub async fn grant(
             tokens.write(c)?;
             Ok(Redemption::Issued(Box::new(tokens)))
         })
-        .await
-        .map_err(|e| match e {
-            TxError::Store(e) => OAuthError::from(e),
-            TxError::Abort(e) => e,
-        })?;
+        .await?;
     match outcome {
         Redemption::Issued(tokens) => tokens.respond(app),
-        Redemption::Replayed => Err(invalid_grant("the code was already used")),
-        Redemption::Unknown => Err(invalid_grant("the code is unknown or expired")),
+        Redemption::Replayed => Err(OAuthError::invalid_grant("the code was already used")),
+        Redemption::Unknown => Err(OAuthError::invalid_grant("the code is unknown or expired")),
     }
 }

@@ -10,7 +10,7 @@ use super::scope;
 use super::token_response::TokenResponse;
 use super::user_tokens::{Grant, UserTokens};
 use crate::app::AppState;
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::OAuthError;
 use crate::http::form::OAuthForm;
 use crate::random;
 use crate::store::TxError;
@@ -18,10 +18,6 @@ use crate::store::app_consents::AppConsentRow;
 use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::users::UserRow;
-
-fn invalid_grant(description: &'static str) -> OAuthError {
-    OAuthError::new(ErrorCode::InvalidGrant, description)
-}
 
 enum Rotation {
     Issued(Box<UserTokens>),
@@ -53,19 +49,19 @@ pub async fn grant(
                     _ => Ok(Rotation::Unknown),
                 };
             }
-            let row = RefreshTokenRow::find(c, &token_id)?.ok_or(TxError::Abort(invalid_grant("unknown refresh token")))?;
+            let row = RefreshTokenRow::find(c, &token_id)?.ok_or(TxError::Abort(OAuthError::invalid_grant("unknown refresh token")))?;
             if row.client_id != client.client_id {
-                return Err(TxError::Abort(invalid_grant("the refresh token belongs to another client")));
+                return Err(TxError::Abort(OAuthError::invalid_grant("the refresh token belongs to another client")));
             }
             let user = UserRow::find_by_sub(c, &row.user_sub)?
                 .filter(UserRow::is_active)
-                .ok_or(TxError::Abort(invalid_grant("the user is not active")))?;
+                .ok_or(TxError::Abort(OAuthError::invalid_grant("the user is not active")))?;
             let family: Vec<String> = row.scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
             if !client.first_party {
                 let consent = AppConsentRow::find(c, &user.sub, &client.client_id)?;
                 let consented = consent.is_some_and(|r| family.iter().all(|s| r.scope_list().contains(&s.as_str())));
                 if !consented {
-                    return Err(TxError::Abort(invalid_grant("the user withdrew consent")));
+                    return Err(TxError::Abort(OAuthError::invalid_grant("the user withdrew consent")));
                 }
             }
             let scopes = match requested {
@@ -73,7 +69,7 @@ pub async fn grant(
                 None => family,
             };
             if scopes.iter().any(|s| s == "agent") && !user.is_agent {
-                return Err(TxError::Abort(invalid_grant("the user is no longer an agent")));
+                return Err(TxError::Abort(OAuthError::invalid_grant("the user is no longer an agent")));
             }
             let tokens = UserTokens::prepare(
                 &app_ref,
@@ -92,15 +88,13 @@ pub async fn grant(
             tokens.write(c)?;
             Ok(Rotation::Issued(Box::new(tokens)))
         })
-        .await
-        .map_err(|e| match e {
-            TxError::Store(e) => OAuthError::from(e),
-            TxError::Abort(e) => e,
-        })?;
+        .await?;
     match outcome {
         Rotation::Issued(tokens) => tokens.respond(app),
-        Rotation::Replayed => Err(invalid_grant("the refresh token was already used")),
-        Rotation::Unknown => Err(invalid_grant(
+        Rotation::Replayed => Err(OAuthError::invalid_grant(
+            "the refresh token was already used",
+        )),
+        Rotation::Unknown => Err(OAuthError::invalid_grant(
             "the refresh token is unknown, expired or revoked",
         )),
     }

@@ -14,7 +14,7 @@ use crate::random;
 use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::schema::issued_tokens;
-use crate::store::{AnyConnection, StoreError, TxError};
+use crate::store::{AnyConnection, StoreError};
 use crate::tokens::access_token::AccessTokenClaims;
 use crate::tokens::verifier::MAX_TOKEN_LEN;
 use axum::extract::State;
@@ -94,11 +94,7 @@ pub async fn revoke(
                 }
                 Ok(())
             })
-            .await
-            .map_err(|e| match e {
-                TxError::Store(e) => OAuthError::from(e),
-                TxError::Abort(e) => e,
-            })?;
+            .await?;
     }
     let mut response = StatusCode::OK.into_response();
     response

@@ -210,11 +210,7 @@ pub async fn grant(
             )?;
             Ok(claims)
         })
-        .await
-        .map_err(|e| match e {
-            TxError::Store(e) => OAuthError::from(e),
-            TxError::Abort(e) => e,
-        })?;
+        .await?;
     let token = access_token::issue(&app.keys.snapshot(), &claims)
         .map_err(|_| OAuthError::server_error("no access-token signing key"))?;
     Ok(TokenResponse {

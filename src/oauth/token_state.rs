@@ -5,24 +5,35 @@
 //! Nothing here is cached: a revocation committed anywhere counts at once.
 
 use crate::app::App;
+use crate::http::bearer::{self, BearerError};
 use crate::store::grants::GrantRow;
 use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, StoreError};
 use crate::tokens::access_token::AccessTokenClaims;
+use axum::http::HeaderMap;
 
-/// The claims of `token` if it is active, `None` if it is not.
-pub async fn active_access_token(
+/// The bearer token of a request to a protected resource (RFC 6750 §2.1),
+/// active and about an active user: its claims and that user, or the answer to
+/// send (401 `invalid_token`, 503 when the store cannot say).
+pub async fn bearer_user(
     app: &App,
-    token: &str,
-) -> Result<Option<AccessTokenClaims>, StoreError> {
-    let Ok(claims) = app.verify_access_token(token) else {
-        return Ok(None);
-    };
+    headers: &HeaderMap,
+) -> Result<(AccessTokenClaims, UserRow), BearerError> {
+    let token = bearer::token(headers).ok_or(BearerError::InvalidToken)?;
+    let claims = app
+        .verify_access_token(token)
+        .map_err(|_| BearerError::InvalidToken)?;
     let now = app.now();
-    app.db
-        .read(move |c| Ok(is_recorded_active(c, &claims, now)?.then_some(claims)))
+    let checked = app
+        .db
+        .read(move |c| Ok(active_subject(c, &claims, now)?.map(|subject| (claims, subject))))
         .await
+        .map_err(|_| BearerError::Unavailable)?;
+    match checked {
+        Some((claims, Some(user))) => Ok((claims, user)),
+        _ => Err(BearerError::InvalidToken),
+    }
 }
 
 fn user_active(conn: &mut AnyConnection, sub: &str) -> Result<bool, StoreError> {

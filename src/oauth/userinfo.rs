@@ -4,9 +4,8 @@
 //! about an active user.
 
 use crate::app::AppState;
-use crate::http::bearer::{self, BearerError};
-use crate::oauth::token_state::active_access_token;
-use crate::store::users::UserRow;
+use crate::http::bearer::BearerError;
+use crate::oauth::token_state::bearer_user;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -17,22 +16,10 @@ pub async fn userinfo(
     State(app): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, BearerError> {
-    let token = bearer::token(&headers).ok_or(BearerError::InvalidToken)?;
-    let claims = active_access_token(&app, token)
-        .await
-        .map_err(|_| BearerError::Unavailable)?
-        .ok_or(BearerError::InvalidToken)?;
+    let (claims, user) = bearer_user(&app, &headers).await?;
     if !claims.has_scope("openid") {
         return Err(BearerError::InsufficientScope("openid"));
     }
-    let sub = claims.sub.clone();
-    let user = app
-        .db
-        .run(move |c| UserRow::find_by_sub(c, &sub))
-        .await
-        .map_err(|_| BearerError::Unavailable)?
-        .filter(UserRow::is_active)
-        .ok_or(BearerError::InvalidToken)?;
     let mut body = Map::new();
     body.insert("sub".into(), json!(user.sub));
     if claims.has_scope("profile") {
