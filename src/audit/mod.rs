@@ -38,8 +38,17 @@ pub struct Deferred {
 }
 
 impl Deferred {
+    /// Queues `event`. The same check repeated within one window (a resource
+    /// server introspecting one token on every request) becomes one line with
+    /// a `count` and the time of the last one, rather than one line each.
     pub fn record(&self, db: &Database, event: PendingEvent) {
-        self.pending.lock().expect("audit queue lock").push(event);
+        {
+            let mut pending = self.pending.lock().expect("audit queue lock");
+            match pending.iter_mut().find(|p| p.same_as(&event)) {
+                Some(seen) => seen.repeat(event.occurred_at),
+                None => pending.push(event),
+            }
+        }
         if self.flush_queued.swap(true, Ordering::AcqRel) {
             return;
         }

@@ -129,7 +129,12 @@ fn activity_text(event: &AuditEventRow, names: &HashMap<String, String>) -> Stri
             "{actor} began acting in your account ({})",
             detail["scope"].as_str().unwrap_or_default()
         ),
-        "token.introspected" => "An app checked an access token issued under this access".into(),
+        "token.introspected" => match detail["count"].as_u64() {
+            Some(n) => {
+                format!("An app checked an access token issued under this access ({n} times)")
+            }
+            None => "An app checked an access token issued under this access".into(),
+        },
         "token.revoked" => "An access token issued under this access was revoked".into(),
         other => other.replace('.', " "),
     }

@@ -126,13 +126,13 @@ pub async fn introspect(
     if let Some((grant_id, jti)) = delegated {
         app.deferred_audit.record(
             &app.db,
-            PendingEvent {
-                occurred_at: now,
-                actor: client.client_id.clone(),
-                action: "token.introspected",
-                subject: Some(grant_id),
-                detail: json!({"jti": jti}).to_string(),
-            },
+            PendingEvent::new(
+                now,
+                client.client_id.clone(),
+                "token.introspected",
+                Some(grant_id),
+                json!({"jti": jti}),
+            ),
         );
     }
     Ok(no_store(body))

@@ -100,7 +100,51 @@ pub struct PendingEvent {
     pub actor: String,
     pub action: &'static str,
     pub subject: Option<String>,
-    pub detail: String,
+    pub detail: serde_json::Value,
+    /// How many times it happened in the window, the last one at `last_at`.
+    pub count: u64,
+    pub last_at: i64,
+}
+
+impl PendingEvent {
+    pub fn new(
+        occurred_at: i64,
+        actor: String,
+        action: &'static str,
+        subject: Option<String>,
+        detail: serde_json::Value,
+    ) -> Self {
+        Self {
+            occurred_at,
+            actor,
+            action,
+            subject,
+            detail,
+            count: 1,
+            last_at: occurred_at,
+        }
+    }
+
+    pub fn same_as(&self, other: &Self) -> bool {
+        self.action == other.action
+            && self.actor == other.actor
+            && self.subject == other.subject
+            && self.detail == other.detail
+    }
+
+    pub fn repeat(&mut self, at: i64) {
+        self.count += 1;
+        self.last_at = self.last_at.max(at);
+    }
+
+    fn detail_text(&self) -> String {
+        let mut detail = self.detail.clone();
+        if self.count > 1 && detail.is_object() {
+            detail["count"] = self.count.into();
+            detail["last_at"] = self.last_at.into();
+        }
+        detail.to_string()
+    }
 }
 
 /// Appends `events` in order: one read of the chain's head for all of them.
@@ -116,14 +160,15 @@ pub fn append_all(conn: &mut AnyConnection, events: &[PendingEvent]) -> Result<(
         .unwrap_or_else(|| vec![0u8; 32]);
     for e in events {
         let subject = e.subject.as_deref();
-        let hash = chain_hash(&prev, e.occurred_at, &e.actor, e.action, subject, &e.detail);
+        let detail = e.detail_text();
+        let hash = chain_hash(&prev, e.occurred_at, &e.actor, e.action, subject, &detail);
         diesel::insert_into(audit_events::table)
             .values(NewAuditEvent {
                 occurred_at: e.occurred_at,
                 actor: &e.actor,
                 action: e.action,
                 subject,
-                detail: &e.detail,
+                detail: &detail,
                 prev_hash: std::mem::take(&mut prev),
                 hash: hash.clone(),
             })
