@@ -19,6 +19,7 @@ const POLICY_KEYS: &[&str] = &[
     "request_ttl_seconds",
     "non_delegable_scopes",
     "default_audience",
+    "scope_descriptions",
 ];
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -97,6 +98,8 @@ pub struct Policy {
     pub non_delegable_scopes: Vec<String>,
     /// The `aud` of tokens and grants when none is asked for; the issuer when unset.
     pub default_audience: Option<String>,
+    /// Plain words for scopes on the consent pages, e.g. `read = "See your orders"`.
+    pub scope_descriptions: std::collections::HashMap<String, String>,
 }
 
 impl Default for Policy {
@@ -108,6 +111,7 @@ impl Default for Policy {
             request_ttl_seconds: 24 * 3600,
             non_delegable_scopes: Vec::new(),
             default_audience: None,
+            scope_descriptions: Default::default(),
         }
     }
 }
@@ -323,6 +327,23 @@ mod tests {
         assert!(validate_issuer("https://id.example.com/").is_err());
         assert!(validate_issuer("https://id.example.com?x=1").is_err());
         assert!(validate_issuer("ftp://id.example.com").is_err());
+    }
+
+    #[test]
+    fn scope_descriptions_come_from_the_policy_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("behalf.toml");
+        std::fs::write(
+            &file,
+            "[policy]\nnon_delegable_scopes = [\"admin\"]\n\n[policy.scope_descriptions]\nread = \"See your orders\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(
+            settings.policy.scope_descriptions["read"],
+            "See your orders"
+        );
+        assert_eq!(settings.policy.non_delegable_scopes, vec!["admin"]);
     }
 
     #[test]

@@ -87,13 +87,13 @@ struct ClientOption {
     name: String,
 }
 
-fn described(scopes: &str) -> Vec<ScopeView> {
+fn described(words: &HashMap<String, String>, scopes: &str) -> Vec<ScopeView> {
     scopes
         .split(' ')
         .filter(|s| !s.is_empty())
         .map(|s| ScopeView {
             name: s.into(),
-            description: scope::describe(s),
+            description: scope::describe(words, s),
         })
         .collect()
 }
@@ -182,7 +182,12 @@ fn load(conn: &mut AnyConnection, sub: &str, now: i64) -> Result<AccountData, St
     })
 }
 
-fn grant_card(grant: &GrantRow, data: &AccountData, now: i64) -> GrantCard {
+fn grant_card(
+    words: &HashMap<String, String>,
+    grant: &GrantRow,
+    data: &AccountData,
+    now: i64,
+) -> GrantCard {
     let status = GrantStatus::of(grant, now);
     let (ended, ended_at) = match (status, grant.revoked_by.as_deref()) {
         (GrantStatus::Revoked, Some("agent")) => ("Ended by the agent", grant.revoked_at),
@@ -213,7 +218,7 @@ fn grant_card(grant: &GrantRow, data: &AccountData, now: i64) -> GrantCard {
             .unwrap_or_default(),
         reason: grant.reason.clone(),
         ticket: grant.ticket.clone(),
-        scopes: described(&grant.scopes),
+        scopes: described(words, &grant.scopes),
         created_at: rfc3339(grant.created_at),
         expires_at: rfc3339(grant.expires_at),
         time_left: human_duration(grant.expires_at - now),
@@ -246,14 +251,14 @@ pub async fn render(
             reason: r.reason.clone(),
             ticket: r.ticket.clone(),
             duration_words: human_duration(r.duration),
-            scopes: described(&r.scopes),
+            scopes: described(&policy.scope_descriptions, &r.scopes),
             durations: duration_options(policy.min_grant_seconds, r.duration),
         })
         .collect();
     let (active, ended): (Vec<GrantCard>, Vec<GrantCard>) = data
         .grants
         .iter()
-        .map(|g| grant_card(g, &data, now))
+        .map(|g| grant_card(&policy.scope_descriptions, g, &data, now))
         .partition(|card| card.status == "active");
     let support_clients: Vec<ClientOption> = data
         .clients

@@ -36,8 +36,12 @@ pub fn within(requested: Vec<String>, allowed: &[String]) -> Result<Vec<String>,
     }
 }
 
-/// What a scope lets an app do, in plain words for the consent page.
-pub fn describe(scope: &str) -> String {
+/// What a scope lets an app do, in plain words for the consent pages: the
+/// operator's words from `policy.scope_descriptions` first, then ours.
+pub fn describe(words: &std::collections::HashMap<String, String>, scope: &str) -> String {
+    if let Some(description) = words.get(scope) {
+        return description.clone();
+    }
     match scope {
         "openid" => "Confirm who you are".into(),
         "profile" => "See your username".into(),

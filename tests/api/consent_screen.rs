@@ -453,3 +453,44 @@ async fn alice_gives_access_on_her_own_initiative_but_never_a_non_delegable_scop
         StatusCode::BAD_REQUEST
     );
 }
+
+#[tokio::test]
+async fn the_consent_screen_uses_the_operators_words_for_scopes() {
+    let db = std::sync::Arc::new(crate::helpers::TestDb::new());
+    let mut settings = db.settings();
+    settings
+        .policy
+        .scope_descriptions
+        .insert("read".into(), "See your orders & invoices".into());
+    let app = crate::helpers::TestApp::spawn_with(
+        db,
+        settings,
+        behalf::clock::ManualClock::starting_now(),
+    )
+    .await;
+    crate::browser::add_user(&app, "alice", false).await;
+    crate::browser::add_user(&app, "bob", true).await;
+    let secret = crate::browser::add_support_client(&app).await;
+    let bob = crate::browser::console_token(&app, &secret, "bob", "openid agent").await;
+    let (status, _, _) = api(
+        &app,
+        Method::POST,
+        "/api/access-requests",
+        Some(&bob),
+        Some(crate::access_requests::ask("read write", 3600)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let browser = Browser::new(&app);
+    browser.sign_in("/login", "alice", PASSWORD).await;
+    let page = browser.get("/account").await;
+    assert!(
+        page.body.contains("See your orders &amp; invoices"),
+        "the configured words, escaped"
+    );
+    assert!(
+        page.body
+            .contains("Use the \u{201c}write\u{201d} permission"),
+        "the default for the rest"
+    );
+}

@@ -32,13 +32,18 @@ struct Param<'a> {
     value: &'a str,
 }
 
-pub fn page(request: &AuthorizationRequest, user: &UserRow, session: &SessionRow) -> Response {
+pub fn page(
+    words: &std::collections::HashMap<String, String>,
+    request: &AuthorizationRequest,
+    user: &UserRow,
+    session: &SessionRow,
+) -> Response {
     let scopes: Vec<ScopeView> = request
         .scopes
         .iter()
         .map(|s| ScopeView {
             name: s.clone(),
-            description: scope::describe(s),
+            description: scope::describe(words, s),
         })
         .collect();
     let params: Vec<Param> = request

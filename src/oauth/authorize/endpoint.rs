@@ -88,7 +88,12 @@ async fn authorize(app: &App, form: &OAuthForm, headers: &HeaderMap) -> Response
         Ok(Decision::Consent) if request.prompt.none => {
             fail("consent_required", "the user has not consented")
         }
-        Ok(Decision::Consent) => consent::page(&request, &user, &session),
+        Ok(Decision::Consent) => consent::page(
+            &app.settings.policy.scope_descriptions,
+            &request,
+            &user,
+            &session,
+        ),
         Ok(Decision::Refuse(error, description)) => fail(error, description),
         Ok(Decision::Issue) => {
             let auth_time = session.auth_time.unwrap_or(now);
