@@ -1,15 +1,17 @@
 //! Browser sessions: the `behalf_session` cookie (`HttpOnly`, `SameSite=Lax`,
 //! `Secure` under an https issuer) holds a 256-bit random value; the database
 //! holds its SHA-256. Each session carries its own CSRF token. Signing in always
-//! starts a new session (the id changes: no fixation), signing out deletes it.
+//! starts a new session (the id changes: no fixation) and is recorded in the
+//! audit trail; signing out deletes the session.
 
 use crate::app::App;
+use crate::audit;
 use crate::random;
-use crate::store::StoreError;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
+use crate::store::{StoreError, TxError};
 use axum::http::{HeaderMap, HeaderValue, header};
-use diesel::Connection;
+use serde_json::json;
 
 pub const COOKIE: &str = "behalf_session";
 /// An anonymous session only carries the sign-in form's CSRF token.
@@ -75,17 +77,23 @@ pub async fn start(
         expires_at: now + ttl,
     };
     let stored = row.clone();
+    let signed_in = user.map(|u| u.sub.clone());
     app.db
-        .run(move |c| {
-            c.transaction(|c| {
-                stored.insert(c)?;
-                if let Some(old) = previous {
-                    SessionRow::delete(c, &old)?;
-                }
-                Ok(())
-            })
+        .transaction::<_, (), _>(move |c| {
+            stored.insert(c)?;
+            if let Some(old) = previous {
+                SessionRow::delete(c, &old)?;
+            }
+            if let Some(sub) = signed_in {
+                audit::record(c, now, &sub, "session.signed_in", Some(&sub), json!({}))?;
+            }
+            Ok(())
         })
-        .await?;
+        .await
+        .map_err(|e| match e {
+            TxError::Store(e) => e,
+            TxError::Abort(()) => StoreError::Unavailable("session not started".into()),
+        })?;
     Ok((value, row))
 }
 

@@ -259,3 +259,32 @@ async fn get_requests_never_change_state() {
     );
     assert_eq!(browser.get("/account").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_sign_in_is_recorded_in_the_audit_trail() {
+    let app = TestApp::spawn().await;
+    let sub = add_user(&app, "alice", false).await;
+    let browser = Browser::new(&app);
+    assert_eq!(
+        browser.sign_in("/login", "alice", "wrong").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        browser.sign_in("/login", "alice", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let subject = sub.clone();
+    let events = app
+        .state
+        .db
+        .run(move |c| behalf::store::audit_events::for_subject(c, &subject))
+        .await
+        .unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec!["session.signed_in"],
+        "one sign-in, none for the failure"
+    );
+    assert_eq!(events[0].actor, sub);
+}
