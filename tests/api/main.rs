@@ -13,6 +13,7 @@ mod consent_screen;
 mod demo;
 mod discovery;
 mod exchange_support;
+mod faults;
 mod helpers;
 mod introspection;
 mod jwt_verifier;
