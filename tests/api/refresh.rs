@@ -210,3 +210,27 @@ async fn a_disabled_user_cannot_refresh_or_sign_in() {
         .await;
     assert_eq!(page.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_refresh_token_raced_on_two_instances_succeeds_once() {
+    let s = signed_in(true).await;
+    let mut settings = s.app.db.settings();
+    settings.issuer = Some(s.app.issuer().to_string());
+    let other = TestApp::spawn_with(s.app.db.clone(), settings, s.app.clock.clone()).await;
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", s.refresh.as_str()),
+    ];
+    let (a, b) = tokio::join!(
+        s.app.post_token(Some(("rp", &s.secret)), &form),
+        other.post_token(Some(("rp", &s.secret)), &form)
+    );
+    let statuses = [a.0, b.0];
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    let loser = if a.0 == StatusCode::OK { b.2 } else { a.2 };
+    assert_eq!(loser["error"], "invalid_grant");
+}
