@@ -161,7 +161,7 @@ pub async fn logout(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     };
     if let Err(e) = app
         .db
-        .run(move |c| SessionRow::delete(c, &session.id))
+        .write(move |c| SessionRow::delete(c, &session.id))
         .await
     {
         return unavailable(e);

@@ -2,7 +2,8 @@
 //! (`tokens::verifier`), and then what the database knows: its own revocation,
 //! its user's account, and for a delegated token its grant and the actor token
 //! that minted it (RFC 7662 §2.2 "active"; DESIGN.md "Revocation and its reach").
-//! Nothing here is cached: a revocation committed anywhere counts at once.
+//! No answer about activity is cached (only signature checks are, see
+//! `tokens::verified_cache`): a revocation committed anywhere counts at once.
 
 use crate::app::App;
 use crate::http::bearer::{self, BearerError};

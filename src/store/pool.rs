@@ -223,6 +223,21 @@ impl Database {
 }
 
 impl Database {
+    /// A write that decides nothing beyond itself (an insert, an upsert), as a
+    /// transaction of its own: on SQLite it goes through the writer like every
+    /// other write, so that request paths never contend for SQLite's lock.
+    pub async fn write<F>(&self, work: F) -> Result<(), StoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<(), StoreError> + Send + 'static,
+    {
+        self.transaction::<_, (), _>(move |c| work(c).map_err(TxError::Store))
+            .await
+            .map_err(|e| match e {
+                TxError::Store(e) => e,
+                TxError::Abort(()) => StoreError::Unavailable("write aborted".into()),
+            })
+    }
+
     /// Queues `work` as a transaction of its own and returns at once; a failure
     /// is logged. For records whose loss in a crash would not change any decision
     /// (the audit line of a read), so that the answer need not wait for a commit.

@@ -1,5 +1,6 @@
-//! Group commit for SQLite: one writer thread owns the only connection that
-//! writes on behalf of requests. It takes every transaction waiting in its
+//! Group commit for SQLite: one writer thread owns the connection through which
+//! every request path writes (`Database::transaction`, `write`; only start-up,
+//! the admin commands and the demo seed write otherwise). It takes every transaction waiting in its
 //! queue (up to `MAX_BATCH`), runs each in its own savepoint, and commits them
 //! together: one lock, one fsync (`synchronous=FULL`) for the whole batch.
 //! Nobody is answered before the commit that holds their writes has returned,

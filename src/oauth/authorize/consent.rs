@@ -127,7 +127,7 @@ pub async fn decision(State(app): State<AppState>, headers: HeaderMap, body: Byt
         scopes: merged_scopes(&app, &user, &request).await.join(" "),
         granted_at: app.now(),
     };
-    if app.db.run(move |c| consent.upsert(c)).await.is_err() {
+    if app.db.write(move |c| consent.upsert(c)).await.is_err() {
         return unavailable();
     }
     let auth_time = session.auth_time.unwrap_or_else(|| app.now());

@@ -70,7 +70,7 @@ pub async fn issue_code(
         expires_at: now + CODE_TTL_SECONDS,
         redeemed_at: None,
     };
-    app.db.run(move |c| row.insert(c)).await?;
+    app.db.write(move |c| row.insert(c)).await?;
     let mut params = vec![("code", code.as_str())];
     if let Some(state) = &request.state {
         params.push(("state", state));
