@@ -146,4 +146,20 @@ impl Granted {
     pub async fn is_active(&self, token: &str) -> bool {
         self.introspect(token).await["active"] == true
     }
+
+    /// How many events the audit trail holds.
+    pub async fn audit_events_count(&self) -> u64 {
+        use diesel::prelude::*;
+        self.d
+            .app
+            .state
+            .db
+            .run(|c| {
+                Ok(behalf::store::schema::audit_events::table
+                    .count()
+                    .get_result::<i64>(c)? as u64)
+            })
+            .await
+            .unwrap()
+    }
 }

@@ -99,23 +99,9 @@ async fn an_active_delegated_token_shows_act_grant_and_the_rest() {
     assert_eq!(
         behalf::audit::verify(&g.d.app.state.db).await.unwrap(),
         behalf::audit::ChainReport::Intact {
-            events: chain_length(&g).await
+            events: g.audit_events_count().await
         }
     );
-}
-
-async fn chain_length(g: &Granted) -> u64 {
-    use diesel::prelude::*;
-    g.d.app
-        .state
-        .db
-        .run(|c| {
-            Ok(behalf::store::schema::audit_events::table
-                .count()
-                .get_result::<i64>(c)? as u64)
-        })
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

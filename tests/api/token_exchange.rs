@@ -2,7 +2,7 @@
 
 use crate::access_requests::api;
 use crate::browser::console_token;
-use crate::exchange_support::{ACCESS_TOKEN_TYPE, Granted, approve, granted};
+use crate::exchange_support::{ACCESS_TOKEN_TYPE, approve, granted};
 use crate::helpers::verify_with_jwks;
 use behalf::store::audit_events;
 use reqwest::{Method, StatusCode};
@@ -413,23 +413,9 @@ async fn each_exchange_writes_its_audit_event_and_the_chain_verifies() {
     assert_eq!(
         behalf::audit::verify(&g.d.app.state.db).await.unwrap(),
         behalf::audit::ChainReport::Intact {
-            events: events_total(&g).await
+            events: g.audit_events_count().await
         }
     );
-}
-
-async fn events_total(g: &Granted) -> u64 {
-    use diesel::prelude::*;
-    g.d.app
-        .state
-        .db
-        .run(|c| {
-            Ok(behalf::store::schema::audit_events::table
-                .count()
-                .get_result::<i64>(c)? as u64)
-        })
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
