@@ -4,6 +4,7 @@
 
 use crate::secret::Secret;
 use crate::store::Backend;
+use crate::tokens::signing_key::Algorithm;
 use base64::Engine;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -35,6 +36,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "session_ttl_seconds",
     "refresh_token_idle_seconds",
     "refresh_token_absolute_seconds",
+    "access_token_algorithm",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +55,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Lifetime of access tokens issued by the code, refresh and client-credentials grants.
     pub access_token_ttl_seconds: i64,
+    /// `ES256` (default, fast) or `RS256` (RFC 9068 §2.1 asks that it be available)
+    /// for new access-token keys; `behalf keys rotate` switches.
+    pub access_token_algorithm: Algorithm,
     /// How long a new signing key is published in the JWKS before it signs.
     pub key_rotation_lead_seconds: i64,
     /// How often each instance re-reads signing keys from the database.
@@ -76,6 +81,7 @@ impl Default for Settings {
             log: "info".into(),
             log_format: LogFormat::Text,
             access_token_ttl_seconds: 3600,
+            access_token_algorithm: Algorithm::ES256,
             key_rotation_lead_seconds: 600,
             key_refresh_seconds: 60,
             session_ttl_seconds: 8 * 3600,

@@ -45,7 +45,7 @@ impl Application {
             .access_token_ttl_seconds
             .max(settings.policy.delegated_token_ttl_seconds)
             + 60;
-        let keys = KeyRing::new(kek, retire_after);
+        let keys = KeyRing::new(kek, retire_after, settings.access_token_algorithm);
         keys.ensure_keys(&db, clock.now())
             .await
             .map_err(|e| format!("signing keys: {e}"))?;

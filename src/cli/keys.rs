@@ -24,6 +24,7 @@ pub async fn run(settings: &Settings, command: KeysCommand) -> Result<(), String
             .access_token_ttl_seconds
             .max(settings.policy.delegated_token_ttl_seconds)
             + 60,
+        settings.access_token_algorithm,
     );
     let now = now();
     ring.ensure_keys(&db, now)

@@ -28,7 +28,7 @@ pub struct Metadata {
     code_challenge_methods_supported: &'static [&'static str],
     subject_types_supported: &'static [&'static str],
     id_token_signing_alg_values_supported: &'static [&'static str],
-    access_token_signing_alg_values_supported: &'static [&'static str],
+    access_token_signing_alg_values_supported: Vec<&'static str>,
     claims_supported: &'static [&'static str],
     prompt_values_supported: &'static [&'static str],
     authorization_response_iss_parameter_supported: bool,
@@ -66,7 +66,10 @@ fn metadata(app: &AppState) -> Response {
         code_challenge_methods_supported: &["S256"],
         subject_types_supported: &["public"],
         id_token_signing_alg_values_supported: &["RS256"],
-        access_token_signing_alg_values_supported: &["ES256"],
+        access_token_signing_alg_values_supported: app
+            .keys
+            .snapshot()
+            .access_token_algorithms(app.now()),
         claims_supported: &[
             "sub",
             "iss",

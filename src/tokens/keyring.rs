@@ -6,7 +6,7 @@
 //!   with `signs_from = now + lead`) until every token it signed has expired.
 
 use super::kek::KeyEncryptionKey;
-use super::signing_key::{KeyError, Purpose, SigningKey};
+use super::signing_key::{Algorithm, KeyError, Purpose, SigningKey};
 use crate::store::signing_keys::SigningKeyRow;
 use crate::store::{Database, StoreError};
 use std::sync::{Arc, RwLock};
@@ -60,6 +60,18 @@ impl KeySet {
             .filter(|k| self.is_published(k, now))
     }
 
+    /// The algorithms of the published access-token keys (for discovery).
+    pub fn access_token_algorithms(&self, now: i64) -> Vec<&'static str> {
+        let mut algs: Vec<&'static str> = self
+            .published(now)
+            .filter(|k| k.purpose == Purpose::AccessToken)
+            .map(|k| k.alg.as_str())
+            .collect();
+        algs.sort_unstable();
+        algs.dedup();
+        algs
+    }
+
     pub fn all(&self) -> &[Arc<SigningKey>] {
         &self.keys
     }
@@ -69,6 +81,8 @@ pub struct KeyRing {
     current: RwLock<Arc<KeySet>>,
     kek: KeyEncryptionKey,
     retire_after: i64,
+    /// The algorithm new access-token keys get (ID-token keys are RS256).
+    access_token_alg: Algorithm,
 }
 
 #[derive(Debug)]
@@ -100,11 +114,19 @@ impl From<KeyError> for KeyRingError {
 
 impl KeyRing {
     /// `retire_after`: the longest lifetime of a token signed by any key.
-    pub fn new(kek: KeyEncryptionKey, retire_after: i64) -> Self {
+    pub fn new(kek: KeyEncryptionKey, retire_after: i64, access_token_alg: Algorithm) -> Self {
         Self {
             current: RwLock::new(Arc::new(KeySet::default())),
             kek,
             retire_after,
+            access_token_alg,
+        }
+    }
+
+    fn algorithm(&self, purpose: Purpose) -> Algorithm {
+        match purpose {
+            Purpose::AccessToken => self.access_token_alg,
+            Purpose::IdToken => Algorithm::RS256,
         }
     }
 
@@ -120,10 +142,21 @@ impl KeyRing {
     pub async fn ensure_keys(&self, db: &Database, now: i64) -> Result<(), KeyRingError> {
         let rows = db.run(SigningKeyRow::all).await?;
         for purpose in Purpose::ALL {
-            if !rows.iter().any(|r| r.purpose == purpose.as_str()) {
-                let (row, _) = SigningKey::generate(purpose, &self.kek, now, now)?;
-                tracing::info!(kid = %row.kid, purpose = purpose.as_str(), "created signing key");
-                db.run(move |c| row.insert(c)).await?;
+            let alg = self.algorithm(purpose);
+            match rows.iter().rfind(|r| r.purpose == purpose.as_str()) {
+                None => {
+                    let (row, _) = SigningKey::generate(purpose, alg, &self.kek, now, now)?;
+                    tracing::info!(kid = %row.kid, purpose = purpose.as_str(), "created signing key");
+                    db.run(move |c| row.insert(c)).await?;
+                }
+                // Switching needs a rotation, so that the new key is published before it signs.
+                Some(newest) if newest.alg != alg.as_str() => tracing::warn!(
+                    purpose = purpose.as_str(),
+                    signing = %newest.alg,
+                    configured = alg.as_str(),
+                    "run `behalf keys rotate` to switch algorithms"
+                ),
+                Some(_) => {}
             }
         }
         self.reload(db).await
@@ -138,7 +171,8 @@ impl KeyRing {
     ) -> Result<Vec<String>, KeyRingError> {
         let mut kids = Vec::new();
         for purpose in Purpose::ALL {
-            let (row, _) = SigningKey::generate(purpose, &self.kek, now, now + lead)?;
+            let alg = self.algorithm(purpose);
+            let (row, _) = SigningKey::generate(purpose, alg, &self.kek, now, now + lead)?;
             kids.push(row.kid.clone());
             db.run(move |c| row.insert(c)).await?;
         }

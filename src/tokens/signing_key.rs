@@ -16,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::DecodingKey;
 use serde_json::json;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 pub enum Algorithm {
     ES256,
     RS256,
@@ -46,7 +46,8 @@ impl Algorithm {
     }
 }
 
-/// What a key signs. Access tokens use ES256 (fast); ID tokens RS256 (OIDC requires it).
+/// What a key signs. Access tokens use ES256 by default (fast; RS256 on request,
+/// RFC 9068 §2.1); ID tokens RS256 (OIDC requires it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     AccessToken,
@@ -68,13 +69,6 @@ impl Purpose {
             "access_token" => Some(Self::AccessToken),
             "id_token" => Some(Self::IdToken),
             _ => None,
-        }
-    }
-
-    pub fn algorithm(self) -> Algorithm {
-        match self {
-            Self::AccessToken => Algorithm::ES256,
-            Self::IdToken => Algorithm::RS256,
         }
     }
 }
@@ -105,14 +99,14 @@ impl std::fmt::Display for KeyError {
 }
 
 impl SigningKey {
-    /// A new key pair for `purpose`, and the row that stores it.
+    /// A new `alg` key pair for `purpose`, and the row that stores it.
     pub fn generate(
         purpose: Purpose,
+        alg: Algorithm,
         kek: &KeyEncryptionKey,
         published_at: i64,
         signs_from: i64,
     ) -> Result<(SigningKeyRow, Self), KeyError> {
-        let alg = purpose.algorithm();
         let failed = |_| KeyError("key generation failed".into());
         let pkcs8 = match alg {
             Algorithm::ES256 => {

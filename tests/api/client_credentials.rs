@@ -214,3 +214,34 @@ async fn resource_and_audience_become_aud_when_allowed_and_invalid_target_otherw
         assert_eq!(body["error"], "invalid_target", "{bad:?}");
     }
 }
+
+#[tokio::test]
+async fn an_operator_may_sign_access_tokens_with_rs256_as_rfc9068_asks_to_allow() {
+    let db = std::sync::Arc::new(crate::helpers::TestDb::new());
+    let mut settings = db.settings();
+    settings.access_token_algorithm = behalf::tokens::signing_key::Algorithm::RS256;
+    let app = TestApp::spawn_with(db, settings, behalf::clock::ManualClock::starting_now()).await;
+    let secret = app.add_client("svc", &["read"], &[]).await;
+    let token = app.client_credentials_token("svc", &secret, "read").await;
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::RS256);
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_value(app.get_json("/jwks.json").await).unwrap();
+    let key =
+        jsonwebtoken::DecodingKey::from_jwk(jwks.find(&header.kid.unwrap()).unwrap()).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_issuer(&[app.issuer()]);
+    validation.set_audience(&[app.issuer()]);
+    let claims = jsonwebtoken::decode::<serde_json::Value>(&token, &key, &validation)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["sub"], "svc");
+    // behalf's own verifier (introspection, actor tokens) accepts it with the key's algorithm.
+    assert!(app.state.verify_access_token(&token).is_ok());
+    let discovery = app.get_json("/.well-known/openid-configuration").await;
+    assert_eq!(
+        discovery["access_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
+}

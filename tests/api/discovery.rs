@@ -28,6 +28,10 @@ async fn both_metadata_documents_describe_the_same_issuer_and_endpoints() {
         ])
     );
     assert_eq!(oidc["introspection_endpoint"], app.url("/introspect"));
+    assert_eq!(
+        oidc["access_token_signing_alg_values_supported"],
+        serde_json::json!(["ES256"])
+    );
     assert_eq!(oidc["revocation_endpoint"], app.url("/revoke"));
     assert_eq!(
         oidc["introspection_endpoint_auth_methods_supported"],

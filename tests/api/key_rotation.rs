@@ -78,6 +78,7 @@ async fn a_key_ring_reload_picks_up_keys_rotated_by_another_process() {
             behalf::config::decode_key(crate::helpers::TEST_KEK).unwrap(),
         )),
         3660,
+        behalf::tokens::signing_key::Algorithm::ES256,
     );
     app.clock.advance(1);
     let now = app.clock_now();
