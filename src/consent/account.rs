@@ -291,11 +291,7 @@ pub async fn render(
 
 fn unavailable(e: StoreError) -> Response {
     tracing::error!(error = %e, "storage failed");
-    pages::error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Temporarily unavailable",
-        "Please try again shortly.",
-    )
+    pages::unavailable()
 }
 
 pub async fn show(State(app): State<AppState>, headers: HeaderMap) -> Response {

@@ -34,11 +34,7 @@ async fn form_user(
             "Request refused",
             "This form has expired or was not sent from your session. Please reload the page.",
         )),
-        Err(_) => Err(pages::error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Temporarily unavailable",
-            "Please try again shortly.",
-        )),
+        Err(_) => Err(pages::unavailable()),
     }
 }
 

@@ -40,11 +40,7 @@ fn login_page(
 
 fn unavailable(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "storage failed");
-    pages::error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Temporarily unavailable",
-        "The server cannot reach its database. Please try again shortly.",
-    )
+    pages::unavailable()
 }
 
 pub async fn show(

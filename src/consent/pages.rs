@@ -75,6 +75,15 @@ pub fn error(status: StatusCode, title: &str, message: &str) -> Response {
     render(status, "error.html", &context)
 }
 
+/// 503 when the database cannot answer (the caller logs the cause).
+pub fn unavailable() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "The server cannot reach its database. Please try again shortly.",
+    )
+}
+
 /// 303 See Other (after a POST, SECURITY.md A5), with the security headers.
 pub fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();

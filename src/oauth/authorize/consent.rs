@@ -4,7 +4,7 @@
 
 use super::endpoint::{Decision, decide, reject, unavailable};
 use super::request::{self, AuthorizationRequest};
-use super::response::{Redirect, issue_code};
+use super::response::issue_code;
 use crate::app::{App, AppState};
 use crate::consent::{pages, session};
 use crate::http::form::OAuthForm;
@@ -96,16 +96,8 @@ pub async fn decision(State(app): State<AppState>, headers: HeaderMap, body: Byt
         Ok(r) => r,
         Err(rejection) => return reject(rejection),
     };
-    let fail = |error: &str, description: &str| {
-        Redirect::error(
-            &app.issuer,
-            &request.redirect_uri,
-            request.state.as_deref(),
-            error,
-            description,
-        )
-        .into_response()
-    };
+    let fail =
+        |error: &str, description: &str| request.error_redirect(&app.issuer, error, description);
     match form.single("decision").ok().flatten() {
         Some("approve") => {}
         Some("deny") => return fail("access_denied", "the user denied the request"),

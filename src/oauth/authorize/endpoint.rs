@@ -4,7 +4,7 @@
 
 use super::consent;
 use super::request::{self, AuthorizationRequest, REAUTH_SINCE, Rejection};
-use super::response::{Redirect, issue_code};
+use super::response::issue_code;
 use crate::app::{App, AppState};
 use crate::consent::{pages, session};
 use crate::http::form::OAuthForm;
@@ -41,13 +41,7 @@ pub fn reject(rejection: Rejection) -> Response {
     }
 }
 
-pub fn unavailable() -> Response {
-    pages::error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Temporarily unavailable",
-        "The server cannot reach its database. Please try again shortly.",
-    )
-}
+pub use crate::consent::pages::unavailable;
 
 /// Whether the session's sign-in satisfies `prompt=login` and `max_age`.
 fn sign_in_is_fresh(request: &AuthorizationRequest, session: &SessionRow, now: i64) -> bool {
@@ -63,16 +57,8 @@ async fn authorize(app: &App, form: &OAuthForm, headers: &HeaderMap) -> Response
         Ok(r) => r,
         Err(rejection) => return reject(rejection),
     };
-    let fail = |error: &str, description: &str| {
-        Redirect::error(
-            &app.issuer,
-            &request.redirect_uri,
-            request.state.as_deref(),
-            error,
-            description,
-        )
-        .into_response()
-    };
+    let fail =
+        |error: &str, description: &str| request.error_redirect(&app.issuer, error, description);
     let now = app.now();
     let signed_in = match session::signed_in(app, headers).await {
         Ok(s) => s.filter(|(session, _)| sign_in_is_fresh(&request, session, now)),

@@ -8,6 +8,7 @@ use crate::config::is_loopback_host;
 use crate::http::form::OAuthForm;
 use crate::oauth::clients::{Client, GRANT_AUTHORIZATION_CODE};
 use crate::oauth::{pkce, scope};
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
 /// The internal parameter that marks a request coming back from a forced sign-in:
@@ -76,6 +77,20 @@ pub struct AuthorizationRequest {
     pub reauth_since: Option<i64>,
     /// The request's own parameters, to carry through sign-in and consent.
     pub params: Vec<(String, String)>,
+}
+
+impl AuthorizationRequest {
+    /// An error sent back to the client's redirect URI, with `state` and `iss`.
+    pub fn error_redirect(&self, issuer: &str, error: &str, description: &str) -> Response {
+        Redirect::error(
+            issuer,
+            &self.redirect_uri,
+            self.state.as_deref(),
+            error,
+            description,
+        )
+        .into_response()
+    }
 }
 
 /// Why a request cannot go on.
