@@ -14,11 +14,13 @@ use tracing::Instrument;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// WAL for concurrent readers, FULL so that a committed revocation survives power
-/// loss, foreign keys enforced, a busy timeout instead of immediate SQLITE_BUSY,
-/// and a 1 MiB page cache per connection (the OS page cache holds the rest).
-const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA cache_size = -1024;";
+/// A busy timeout instead of immediate SQLITE_BUSY (first: switching to WAL
+/// must itself wait while another process closes or checkpoints the file), WAL
+/// for concurrent readers, FULL so that a committed revocation survives power
+/// loss, foreign keys enforced, and a 1 MiB page cache per connection (the OS
+/// page cache holds the rest).
+const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -1024;";
 
 /// Anything that kept the database from answering. The HTTP edge turns it into 503.
 #[derive(Debug)]

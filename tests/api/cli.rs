@@ -331,6 +331,7 @@ fn audit_verify_passes_an_intact_trail_and_names_the_first_tampered_event() {
             .unwrap();
     });
     let tampered = behalf(&db, &["audit", "verify"], None);
-    assert!(!tampered.status.success());
-    assert!(String::from_utf8_lossy(&tampered.stderr).contains("broken at event 3"));
+    let stderr = String::from_utf8_lossy(&tampered.stderr);
+    assert!(!tampered.status.success(), "{stderr}");
+    assert!(stderr.contains("broken at event 3"), "{stderr}");
 }
