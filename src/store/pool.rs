@@ -1,7 +1,7 @@
 //! The connection pool (deadpool over blocking diesel connections), per-connection
 //! SQLite settings, and the migrations applied at start.
 
-use super::writer::{GroupWriter, Job};
+use super::writer::{GroupWriter, Job, Ran};
 use super::{AnyConnection, Backend};
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_sync::SyncWrapper;
@@ -213,9 +213,12 @@ impl Database {
         let span = tracing::Span::current();
         let job: Job = Box::new(move |c| {
             let outcome = span.in_scope(|| c.transaction(work));
-            Box::new(move |committed: Result<(), StoreError>| {
-                let _ = answer.send(committed.map_err(TxError::Store).and(outcome));
-            })
+            Ran {
+                database_failed: matches!(outcome, Err(TxError::Store(_))),
+                finish: Box::new(move |committed: Result<(), StoreError>| {
+                    let _ = answer.send(committed.map_err(TxError::Store).and(outcome));
+                }),
+            }
         });
         writer.submit(job)?;
         answered
@@ -250,11 +253,14 @@ impl Database {
         if let Some(writer) = &self.writer {
             let job: Job = Box::new(move |c| {
                 let outcome = c.transaction(|c| work(c));
-                Box::new(move |committed: Result<(), StoreError>| {
-                    if let Err(e) = committed.and(outcome) {
-                        tracing::error!(error = %e, "a detached write failed");
-                    }
-                })
+                Ran {
+                    database_failed: outcome.is_err(),
+                    finish: Box::new(move |committed: Result<(), StoreError>| {
+                        if let Err(e) = committed.and(outcome) {
+                            tracing::error!(error = %e, "a detached write failed");
+                        }
+                    }),
+                }
             });
             if let Err(e) = writer.submit(job) {
                 tracing::error!(error = %e, "a detached write was dropped");

@@ -5,7 +5,9 @@
 //! together: one lock, one fsync (`synchronous=FULL`) for the whole batch.
 //! Nobody is answered before the commit that holds their writes has returned,
 //! so durability is unchanged; a transaction that aborts rolls back to its
-//! savepoint without touching the others. Without it, concurrent writers on
+//! savepoint without touching the others; one that SQLite fails by ending the
+//! whole transaction (a full disk, an I/O error) fails those that ran with it,
+//! and those still waiting go to the next batch. Without it, concurrent writers on
 //! separate connections queue in SQLite's busy handler, which sleeps.
 
 use super::pool::establish;
@@ -20,7 +22,14 @@ const MAX_BATCH: usize = 512;
 /// Sends one transaction's outcome once the batch's commit is known.
 pub type Finisher = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 /// One transaction: runs inside the batch and hands back its finisher.
-pub type Job = Box<dyn FnOnce(&mut AnyConnection) -> Finisher + Send>;
+pub type Job = Box<dyn FnOnce(&mut AnyConnection) -> Ran + Send>;
+
+/// What running one job inside the batch left behind.
+pub struct Ran {
+    pub finish: Finisher,
+    /// The database, not the job's own logic, failed it: the batch may be lost.
+    pub database_failed: bool,
+}
 
 pub struct GroupWriter {
     queue: mpsc::Sender<Job>,
@@ -45,8 +54,16 @@ impl GroupWriter {
 }
 
 fn run(mut conn: AnyConnection, backend: Backend, jobs: mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
+    // Jobs a lost batch did not get to: they go first in the next one.
+    let mut carried: Vec<Job> = Vec::new();
+    loop {
+        let mut batch = std::mem::take(&mut carried);
+        if batch.is_empty() {
+            match jobs.recv() {
+                Ok(first) => batch.push(first),
+                Err(_) => return,
+            }
+        }
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
                 Ok(job) => batch.push(job),
@@ -58,8 +75,17 @@ fn run(mut conn: AnyConnection, backend: Backend, jobs: mpsc::Receiver<Job>) {
             conn.transaction::<_, diesel::result::Error, _>(|c| {
                 // A no-op write takes the lock at once, as BEGIN IMMEDIATE would.
                 c.batch_execute("UPDATE clients SET name = name WHERE 0")?;
-                for job in batch {
-                    finishers.push(job(c));
+                let mut pending = batch.into_iter();
+                for job in pending.by_ref() {
+                    let ran = job(c);
+                    finishers.push(ran.finish);
+                    if ran.database_failed && transaction_lost(c) {
+                        // SQLite rolled the whole batch back (it does on a full
+                        // disk or an I/O error). What ran is lost and is told so;
+                        // what did not run must not run outside a transaction.
+                        carried.extend(pending);
+                        return Err(diesel::result::Error::RollbackTransaction);
+                    }
                 }
                 Ok(())
             })
@@ -81,4 +107,14 @@ fn run(mut conn: AnyConnection, backend: Backend, jobs: mpsc::Receiver<Job>) {
             finish(outcome.clone().map_err(StoreError::Unavailable));
         }
     }
+}
+
+/// Whether SQLite ended the batch's transaction on its own: `BEGIN` succeeds
+/// only outside one (and is rolled back at once).
+fn transaction_lost(conn: &mut AnyConnection) -> bool {
+    let lost = conn.batch_execute("BEGIN").is_ok();
+    if lost {
+        let _ = conn.batch_execute("ROLLBACK");
+    }
+    lost
 }

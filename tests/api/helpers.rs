@@ -53,6 +53,13 @@ impl TestDb {
         }
     }
 
+    /// PostgreSQL only: the server's address and this test's database name.
+    pub fn postgres(&self) -> Option<(&str, &str)> {
+        self.postgres
+            .as_ref()
+            .map(|(b, n)| (b.as_str(), n.as_str()))
+    }
+
     pub fn settings(&self) -> Settings {
         Settings {
             database_url: self.url.clone(),

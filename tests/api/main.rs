@@ -10,6 +10,7 @@ mod cli;
 mod client_credentials;
 mod codes;
 mod consent_screen;
+mod database_faults;
 mod demo;
 mod discovery;
 mod exchange_support;
