@@ -36,7 +36,7 @@ impl AccessRequestRow {
         Ok(access_requests::table
             .find(id)
             .select(Self::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

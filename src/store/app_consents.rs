@@ -23,7 +23,7 @@ impl AppConsentRow {
         Ok(app_consents::table
             .find((user_sub, client_id))
             .select(Self::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

@@ -73,12 +73,7 @@ pub fn append(
     if let AnyConnection::Postgresql(_) = conn {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})")).execute(conn)?;
     }
-    let prev: Vec<u8> = audit_events::table
-        .order(audit_events::seq.desc())
-        .select(audit_events::hash)
-        .first(conn)
-        .optional()?
-        .unwrap_or_else(|| vec![0u8; 32]);
+    let prev = chain_head(conn)?;
     let hash = chain_hash(&prev, occurred_at, actor, action, subject, detail);
     diesel::insert_into(audit_events::table)
         .values(NewAuditEvent {
@@ -147,17 +142,29 @@ impl PendingEvent {
     }
 }
 
+/// The hash of the newest event (zeros before the first). Selected by the
+/// greatest `seq` rather than `ORDER BY .. LIMIT ?`: SQLite re-plans a statement
+/// whose LIMIT is a bound parameter each time it is bound, so the cached
+/// statement would be compiled anew on every append.
+fn chain_head(conn: &mut AnyConnection) -> Result<Vec<u8>, StoreError> {
+    let newest: Option<i64> = audit_events::table
+        .select(diesel::dsl::max(audit_events::seq))
+        .get_result(conn)?;
+    let Some(newest) = newest else {
+        return Ok(vec![0u8; 32]);
+    };
+    Ok(audit_events::table
+        .find(newest)
+        .select(audit_events::hash)
+        .get_result(conn)?)
+}
+
 /// Appends `events` in order: one read of the chain's head for all of them.
 pub fn append_all(conn: &mut AnyConnection, events: &[PendingEvent]) -> Result<(), StoreError> {
     if let AnyConnection::Postgresql(_) = conn {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})")).execute(conn)?;
     }
-    let mut prev: Vec<u8> = audit_events::table
-        .order(audit_events::seq.desc())
-        .select(audit_events::hash)
-        .first(conn)
-        .optional()?
-        .unwrap_or_else(|| vec![0u8; 32]);
+    let mut prev = chain_head(conn)?;
     for e in events {
         let subject = e.subject.as_deref();
         let detail = e.detail_text();

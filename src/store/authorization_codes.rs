@@ -46,7 +46,7 @@ impl AuthorizationCodeRow {
         Ok(authorization_codes::table
             .find(id)
             .select(Self::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 }

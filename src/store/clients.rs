@@ -31,7 +31,7 @@ impl ClientRow {
         Ok(clients::table
             .find(client_id)
             .select(Self::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

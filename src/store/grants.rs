@@ -35,7 +35,7 @@ impl GrantRow {
         Ok(grants::table
             .find(id)
             .select(Self::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

@@ -67,7 +67,7 @@ impl IssuedTokenRow {
         Ok(issued_tokens::table
             .find(id)
             .select(Self::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 }

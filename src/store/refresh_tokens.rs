@@ -49,7 +49,7 @@ impl RefreshTokenRow {
         Ok(refresh_tokens::table
             .find(id)
             .select(Self::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

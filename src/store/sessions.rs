@@ -34,7 +34,7 @@ impl SessionRow {
             .find(id)
             .filter(sessions::expires_at.gt(now))
             .select(Self::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 

@@ -31,7 +31,7 @@ impl UserRow {
         Ok(users::table
             .filter(users::username.eq(username))
             .select(Self::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 
@@ -39,7 +39,7 @@ impl UserRow {
         Ok(users::table
             .find(sub)
             .select(Self::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?)
     }
 
