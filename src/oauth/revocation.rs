@@ -13,14 +13,12 @@ use crate::http::form::OAuthForm;
 use crate::random;
 use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::refresh_tokens::RefreshTokenRow;
-use crate::store::schema::issued_tokens;
 use crate::store::{AnyConnection, StoreError};
 use crate::tokens::access_token::AccessTokenClaims;
 use crate::tokens::verifier::MAX_TOKEN_LEN;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use diesel::prelude::*;
 use serde_json::json;
 
 fn revoke_access_token(
@@ -28,13 +26,7 @@ fn revoke_access_token(
     claims: &AccessTokenClaims,
     now: i64,
 ) -> Result<(), StoreError> {
-    let updated = diesel::update(
-        issued_tokens::table
-            .find(&claims.jti)
-            .filter(issued_tokens::revoked_at.is_null()),
-    )
-    .set(issued_tokens::revoked_at.eq(now))
-    .execute(conn)?;
+    let updated = IssuedTokenRow::mark_revoked(conn, &claims.jti, now)?;
     if updated == 0 && IssuedTokenRow::find(conn, &claims.jti)?.is_none() {
         // Never recorded (a client-credentials token): record it revoked.
         IssuedTokenRow {

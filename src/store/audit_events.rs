@@ -75,17 +75,18 @@ pub fn append(
     }
     let prev = chain_head(conn)?;
     let hash = chain_hash(&prev, occurred_at, actor, action, subject, detail);
-    diesel::insert_into(audit_events::table)
-        .values(NewAuditEvent {
-            occurred_at,
-            actor,
-            action,
-            subject,
-            detail,
-            prev_hash: prev,
-            hash,
-        })
-        .execute(conn)?;
+    let event = NewAuditEvent {
+        occurred_at,
+        actor,
+        action,
+        subject,
+        detail,
+        prev_hash: prev,
+        hash,
+    };
+    native!(conn, |c| diesel::insert_into(audit_events::table)
+        .values(&event)
+        .execute(c))?;
     Ok(())
 }
 
@@ -147,16 +148,16 @@ impl PendingEvent {
 /// whose LIMIT is a bound parameter each time it is bound, so the cached
 /// statement would be compiled anew on every append.
 fn chain_head(conn: &mut AnyConnection) -> Result<Vec<u8>, StoreError> {
-    let newest: Option<i64> = audit_events::table
+    let newest: Option<i64> = native!(conn, |c| audit_events::table
         .select(diesel::dsl::max(audit_events::seq))
-        .get_result(conn)?;
+        .get_result(c))?;
     let Some(newest) = newest else {
         return Ok(vec![0u8; 32]);
     };
-    Ok(audit_events::table
+    Ok(native!(conn, |c| audit_events::table
         .find(newest)
         .select(audit_events::hash)
-        .get_result(conn)?)
+        .get_result(c))?)
 }
 
 /// Appends `events` in order: one read of the chain's head for all of them.

@@ -32,11 +32,11 @@ impl GrantRow {
     }
 
     pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Self>, StoreError> {
-        Ok(grants::table
+        Ok(native!(conn, |c| grants::table
             .find(id)
             .select(Self::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(c)
+            .optional())?)
     }
 
     /// Every grant over `subject_sub`'s account, newest first.

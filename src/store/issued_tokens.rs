@@ -27,10 +27,21 @@ pub struct IssuedTokenRow {
 
 impl IssuedTokenRow {
     pub fn insert(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
-        diesel::insert_into(issued_tokens::table)
+        native!(conn, |c| diesel::insert_into(issued_tokens::table)
             .values(self)
-            .execute(conn)?;
+            .execute(c))?;
         Ok(())
+    }
+
+    /// Marks one token revoked unless it already is; how many rows changed.
+    pub fn mark_revoked(conn: &mut AnyConnection, id: &str, now: i64) -> Result<usize, StoreError> {
+        Ok(native!(conn, |c| diesel::update(
+            issued_tokens::table
+                .find(id)
+                .filter(issued_tokens::revoked_at.is_null()),
+        )
+        .set(issued_tokens::revoked_at.eq(now))
+        .execute(c))?)
     }
 
     /// Revokes every token of a family (a replayed code or refresh token, RFC 9700 §4.14.2).
@@ -64,10 +75,10 @@ impl IssuedTokenRow {
     }
 
     pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Self>, StoreError> {
-        Ok(issued_tokens::table
+        Ok(native!(conn, |c| issued_tokens::table
             .find(id)
             .select(Self::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(c)
+            .optional())?)
     }
 }

@@ -9,6 +9,20 @@
 //! parameter every time it is bound, which made every introspection compile
 //! five statements (measured: 6.4k → 14.9k req/s when it stopped).
 
+/// Runs `$query` on the backend's own connection instead of through
+/// `AnyConnection`, whose multi-backend layer renders the SQL text anew on
+/// every execution, even when the prepared statement is cached (a tenth of
+/// an introspection's CPU). For the statements on the hot paths; the query is
+/// written once and compiles for both backends.
+macro_rules! native {
+    ($conn:expr, |$c:ident| $query:expr) => {
+        match $conn {
+            $crate::store::AnyConnection::Sqlite($c) => $query,
+            $crate::store::AnyConnection::Postgresql($c) => $query,
+        }
+    };
+}
+
 pub mod access_requests;
 pub mod app_consents;
 pub mod audit_events;

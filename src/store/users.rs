@@ -36,11 +36,11 @@ impl UserRow {
     }
 
     pub fn find_by_sub(conn: &mut AnyConnection, sub: &str) -> Result<Option<Self>, StoreError> {
-        Ok(users::table
+        Ok(native!(conn, |c| users::table
             .find(sub)
             .select(Self::as_select())
-            .get_result(conn)
-            .optional()?)
+            .get_result(c)
+            .optional())?)
     }
 
     /// Marks the user disabled; `false` if no such user.
