@@ -37,7 +37,7 @@ pub struct GroupWriter {
 
 impl GroupWriter {
     pub fn start(backend: Backend) -> Result<Self, StoreError> {
-        let conn = establish(&backend)?;
+        let conn = writer_connection(&backend)?;
         let (queue, jobs) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("behalf-writer".into())
@@ -98,7 +98,7 @@ fn run(mut conn: AnyConnection, backend: Backend, jobs: mpsc::Receiver<Job>) {
         if let Err(why) = &outcome {
             tracing::error!(error = %why, batch = finishers.len(), "group commit failed");
             // Start again from a clean connection: the failed one may be mid-transaction.
-            match establish(&backend) {
+            match writer_connection(&backend) {
                 Ok(fresh) => conn = fresh,
                 Err(e) => tracing::error!(error = %e, "writer cannot reconnect"),
             }
@@ -107,6 +107,17 @@ fn run(mut conn: AnyConnection, backend: Backend, jobs: mpsc::Receiver<Job>) {
             finish(outcome.clone().map_err(StoreError::Unavailable));
         }
     }
+}
+
+/// The writer's connection, checkpointing the WAL every 250 pages instead of
+/// SQLite's 1,000. A checkpoint runs inside the commit that crosses the mark
+/// and holds up every request of that batch; four times smaller ones cut the
+/// p99 of token exchange at 10 connections from 5.4 to 3.9 ms, for about 5%
+/// of its throughput (bench/, two runs each).
+fn writer_connection(backend: &Backend) -> Result<AnyConnection, StoreError> {
+    let mut conn = establish(backend)?;
+    conn.batch_execute("PRAGMA wal_autocheckpoint = 250")?;
+    Ok(conn)
 }
 
 /// Whether SQLite ended the batch's transaction on its own: `BEGIN` succeeds
