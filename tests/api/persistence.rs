@@ -1,7 +1,10 @@
-//! A restart keeps signing keys, clients and users (and so earlier tokens stay valid).
+//! A restart keeps signing keys, clients and users (and so earlier tokens stay
+//! valid), and a process opening the database while another closes it waits
+//! for it rather than failing.
 
-use crate::helpers::{TestApp, verify_with_jwks};
+use crate::helpers::{TestApp, TestDb, verify_with_jwks};
 use behalf::store::users::UserRow;
+use behalf::store::{Backend, Database};
 
 #[tokio::test]
 async fn a_restart_keeps_keys_clients_and_users() {
@@ -41,4 +44,27 @@ async fn a_restart_keeps_keys_clients_and_users() {
         "correct horse",
         found.password_hash.as_deref().unwrap()
     ));
+}
+
+/// An admin command started just as the server stops (or a second instance
+/// starting as the first stops) finds SQLite checkpointing and removing the
+/// WAL as the last connection closes: it must wait, not fail with "database is
+/// locked" (as it did when the busy timeout was set after switching to WAL).
+#[tokio::test]
+async fn opening_the_database_while_another_process_closes_it_waits() {
+    let db = TestDb::new();
+    let backend = Backend::from_url(&db.url).unwrap();
+    for round in 0..30 {
+        let first = Database::connect(backend.clone()).await.unwrap();
+        first
+            .write(move |c| {
+                behalf::audit::record(c, round, "test", "test.round", None, serde_json::json!({}))
+            })
+            .await
+            .unwrap();
+        let opening = tokio::spawn(Database::connect(backend.clone()));
+        drop(first);
+        let second = opening.await.unwrap();
+        assert!(second.is_ok(), "round {round}: {:?}", second.err());
+    }
 }
