@@ -16,5 +16,6 @@ pub mod random;
 pub mod secret;
 pub mod startup;
 pub mod store;
+pub mod sweep;
 pub mod telemetry;
 pub mod tokens;

@@ -82,8 +82,8 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until SIGINT or SIGTERM, re-reading signing keys in the background
-    /// and folding latency samples into the histograms (the Prometheus recorder
+    /// Serves until SIGINT or SIGTERM, re-reading signing keys in the background,
+    /// deleting expired rows (`sweep`) and folding latency samples into the histograms (the Prometheus recorder
     /// keeps raw samples until upkeep runs: without it memory grows with traffic).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let metrics = self.state.metrics.clone();
@@ -106,10 +106,22 @@ impl Application {
                 }
             }
         });
+        let state = self.state.clone();
+        let sweeper = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(crate::sweep::EVERY);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = crate::sweep::sweep(&state).await {
+                    tracing::warn!(error = %e, "could not delete expired rows");
+                }
+            }
+        });
         let service = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await;
+        sweeper.abort();
         reloader.abort();
         upkeep.abort();
         result

@@ -15,7 +15,11 @@ pub struct Desk {
 
 /// alice (user), bob and carol (agents), the console client, and bob's agent token.
 pub async fn desk() -> Desk {
-    let app = TestApp::spawn().await;
+    desk_on(TestApp::spawn().await).await
+}
+
+/// As `desk`, on an app started with settings of the test's own.
+pub async fn desk_on(app: TestApp) -> Desk {
     let alice_sub = add_user(&app, "alice", false).await;
     add_user(&app, "bob", true).await;
     add_user(&app, "carol", true).await;

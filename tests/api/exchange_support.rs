@@ -20,7 +20,11 @@ pub struct Granted {
 
 /// alice approves bob's request for `scope`, `duration` as asked (through the domain API).
 pub async fn granted(scope: &str, duration: i64) -> Granted {
-    let d = desk().await;
+    granted_at(desk().await, scope, duration).await
+}
+
+/// As `granted`, at a desk of the test's own.
+pub async fn granted_at(d: Desk, scope: &str, duration: i64) -> Granted {
     let grant_id = approve(&d, scope, duration).await;
     let rs_secret = d.app.add_client("rs", &[], &[]).await;
     Granted {

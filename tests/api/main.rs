@@ -25,5 +25,6 @@ mod operations;
 mod persistence;
 mod refresh;
 mod revocation_sequences;
+mod sweep;
 mod token_endpoint_errors;
 mod token_exchange;
