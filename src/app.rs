@@ -4,7 +4,6 @@
 use crate::audit::Deferred;
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::consent::throttle::LoginThrottle;
 use crate::oauth::clients::ClientRegistry;
 use crate::store::Database;
 use crate::tokens::access_token::AccessTokenClaims;
@@ -25,7 +24,6 @@ pub struct App {
     pub clients: ClientRegistry,
     pub clock: SharedClock,
     pub metrics: PrometheusHandle,
-    pub login_throttle: LoginThrottle,
     pub verified: VerifiedCache,
     /// Audit events written after the answer (see `audit::Deferred`).
     pub deferred_audit: Deferred,

@@ -63,7 +63,6 @@ impl Application {
             keys,
             clock,
             metrics: http::metrics::recorder(),
-            login_throttle: Default::default(),
             verified: Default::default(),
             deferred_audit: Default::default(),
         });

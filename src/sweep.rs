@@ -9,7 +9,9 @@
 //! - refresh tokens once their family's absolute lifetime is over;
 //! - authorization codes once every token issued from them has expired (a
 //!   replayed code revokes them: RFC 6749 §4.1.2, RFC 9700 §4.14.2);
-//! - sign-in sessions once expired.
+//! - sign-in sessions once expired;
+//! - failed sign-ins once out of the throttle's window (no margin: they only
+//!   ever count inside it).
 //!
 //! Each cutoff is a further `MARGIN` in the past, for clocks that differ
 //! between instances. Grants, access requests and the audit trail are kept:
@@ -17,7 +19,8 @@
 
 use crate::app::App;
 use crate::config::Settings;
-use crate::store::{AnyConnection, Database, StoreError, TxError, expired};
+use crate::consent::throttle::window_start;
+use crate::store::{AnyConnection, Database, StoreError, TxError, expired, login_failures};
 use std::time::Duration;
 
 /// How often `serve` sweeps.
@@ -32,6 +35,7 @@ pub struct Cutoffs {
     pub refresh_tokens: i64,
     pub codes: i64,
     pub sessions: i64,
+    pub login_failures: i64,
 }
 
 impl Cutoffs {
@@ -45,6 +49,7 @@ impl Cutoffs {
                     .refresh_token_absolute_seconds
                     .max(settings.access_token_ttl_seconds),
             sessions: oldest,
+            login_failures: window_start(now),
         }
     }
 }
@@ -56,6 +61,7 @@ pub struct Swept {
     pub refresh_tokens: usize,
     pub codes: usize,
     pub sessions: usize,
+    pub login_failures: usize,
 }
 
 pub async fn sweep(app: &App) -> Result<Swept, StoreError> {
@@ -65,6 +71,7 @@ pub async fn sweep(app: &App) -> Result<Swept, StoreError> {
         refresh_tokens: drain(&app.db, expired::refresh_tokens, cut.refresh_tokens).await?,
         codes: drain(&app.db, expired::codes, cut.codes).await?,
         sessions: drain(&app.db, expired::sessions, cut.sessions).await?,
+        login_failures: drain(&app.db, login_failures::delete_before, cut.login_failures).await?,
     };
     if swept != Swept::default() {
         tracing::info!(?swept, "expired rows deleted");

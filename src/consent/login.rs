@@ -6,6 +6,7 @@
 use super::pages;
 use super::return_to;
 use super::session;
+use super::throttle;
 use crate::accounts::password;
 use crate::app::AppState;
 use crate::http::form::OAuthForm;
@@ -89,7 +90,11 @@ pub async fn submit(
         Err(e) => return unavailable(e),
     };
     let (now, address) = (app.now(), peer.ip().to_string());
-    if !app.login_throttle.allows(username, &address, now) {
+    let allowed = match throttle::allows(&app.db, username, &address, now).await {
+        Ok(allowed) => allowed,
+        Err(e) => return unavailable(e),
+    };
+    if !allowed {
         tracing::info!(%address, "sign-in throttled");
         return login_page(
             StatusCode::TOO_MANY_REQUESTS,
@@ -120,7 +125,9 @@ pub async fn submit(
     let user = match user {
         Some(u) if verified && u.is_active() && u.password_hash.is_some() => u,
         _ => {
-            app.login_throttle.record_failure(username, &address, now);
+            if let Err(e) = throttle::record_failure(&app.db, username, &address, now).await {
+                return unavailable(e);
+            }
             tracing::info!(%address, "sign-in failed");
             return login_page(
                 StatusCode::UNAUTHORIZED,
@@ -131,7 +138,9 @@ pub async fn submit(
             );
         }
     };
-    app.login_throttle.record_success(username);
+    if let Err(e) = throttle::record_success(&app.db, username).await {
+        return unavailable(e);
+    }
     match session::start(&app, Some(&user), Some(session.id.clone())).await {
         Ok((cookie, _)) => {
             tracing::info!(sub = %user.sub, "signed in");

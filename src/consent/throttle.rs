@@ -1,88 +1,59 @@
 //! Sign-in throttling (SECURITY.md J4): failed attempts are counted per account
 //! name (known or not, so the limit reveals nothing) and per client address in
-//! a sliding window. In memory, per instance: several instances each apply it.
+//! a sliding window. The counts live in the database (`store::login_failures`),
+//! so that several instances behind one address enforce one limit together.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use crate::store::{Database, StoreError, login_failures};
 
 pub const WINDOW_SECONDS: i64 = 15 * 60;
-pub const MAX_PER_ACCOUNT: usize = 5;
-pub const MAX_PER_ADDRESS: usize = 20;
+pub const MAX_PER_ACCOUNT: i64 = 5;
+pub const MAX_PER_ADDRESS: i64 = 20;
 
-#[derive(Default)]
-pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, VecDeque<i64>>>,
+/// The first second of the window that ends at `now`: failures before it no
+/// longer count (and the sweep deletes them).
+pub fn window_start(now: i64) -> i64 {
+    now - WINDOW_SECONDS + 1
 }
 
-impl LoginThrottle {
-    fn count(map: &mut HashMap<String, VecDeque<i64>>, key: &str, now: i64) -> usize {
-        let Some(times) = map.get_mut(key) else {
-            return 0;
-        };
-        while times.front().is_some_and(|t| *t <= now - WINDOW_SECONDS) {
-            times.pop_front();
-        }
-        times.len()
-    }
-
-    /// Whether another attempt for `account` from `address` may be checked now.
-    pub fn allows(&self, account: &str, address: &str, now: i64) -> bool {
-        let mut map = self.failures.lock().expect("throttle lock");
-        Self::count(
-            &mut map,
-            &format!("account:{}", account.to_lowercase()),
-            now,
-        ) < MAX_PER_ACCOUNT
-            && Self::count(&mut map, &format!("address:{address}"), now) < MAX_PER_ADDRESS
-    }
-
-    pub fn record_failure(&self, account: &str, address: &str, now: i64) {
-        let mut map = self.failures.lock().expect("throttle lock");
-        for key in [
-            format!("account:{}", account.to_lowercase()),
-            format!("address:{address}"),
-        ] {
-            map.entry(key).or_default().push_back(now);
-        }
-        // Bound memory under a spray of names: forget windows that have passed.
-        if map.len() > 100_000 {
-            map.retain(|_, times| times.back().is_some_and(|t| *t > now - WINDOW_SECONDS));
-        }
-    }
-
-    /// A successful sign-in clears the account's failures (not the address's).
-    pub fn record_success(&self, account: &str) {
-        let mut map = self.failures.lock().expect("throttle lock");
-        map.remove(&format!("account:{}", account.to_lowercase()));
-    }
+fn account_key(account: &str) -> String {
+    format!("account:{}", account.to_lowercase())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn address_key(address: &str) -> String {
+    format!("address:{address}")
+}
 
-    #[test]
-    fn an_account_is_throttled_after_five_failures_until_the_window_passes() {
-        let throttle = LoginThrottle::default();
-        for _ in 0..MAX_PER_ACCOUNT {
-            assert!(throttle.allows("alice", "1.2.3.4", 100));
-            throttle.record_failure("alice", "1.2.3.4", 100);
-        }
-        assert!(
-            !throttle.allows("alice", "5.6.7.8", 101),
-            "from any address"
-        );
-        assert!(throttle.allows("bob", "5.6.7.8", 101));
-        assert!(throttle.allows("alice", "5.6.7.8", 100 + WINDOW_SECONDS));
-    }
+/// Whether another attempt for `account` from `address` may be checked now.
+pub async fn allows(
+    db: &Database,
+    account: &str,
+    address: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let (account, address) = (account_key(account), address_key(address));
+    let since = window_start(now);
+    db.run(move |c| {
+        Ok(
+            login_failures::count_since(c, &account, since)? < MAX_PER_ACCOUNT
+                && login_failures::count_since(c, &address, since)? < MAX_PER_ADDRESS,
+        )
+    })
+    .await
+}
 
-    #[test]
-    fn an_address_is_throttled_across_account_names() {
-        let throttle = LoginThrottle::default();
-        for i in 0..MAX_PER_ADDRESS {
-            throttle.record_failure(&format!("user{i}"), "9.9.9.9", 0);
-        }
-        assert!(!throttle.allows("someone-new", "9.9.9.9", 1));
-        assert!(throttle.allows("someone-new", "8.8.8.8", 1));
-    }
+pub async fn record_failure(
+    db: &Database,
+    account: &str,
+    address: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let keys = [account_key(account), address_key(address)];
+    db.write(move |c| login_failures::record(c, &keys, now))
+        .await
+}
+
+/// A successful sign-in clears the account's failures (not the address's).
+pub async fn record_success(db: &Database, account: &str) -> Result<(), StoreError> {
+    let key = account_key(account);
+    db.write(move |c| login_failures::clear(c, &key)).await
 }

@@ -31,6 +31,7 @@ pub mod clients;
 pub mod expired;
 pub mod grants;
 pub mod issued_tokens;
+pub mod login_failures;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod sessions;

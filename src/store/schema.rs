@@ -154,3 +154,11 @@ diesel::table! {
         revoked_by -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        throttle_key -> Text,
+        failed_at -> BigInt,
+    }
+}

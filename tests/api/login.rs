@@ -220,6 +220,63 @@ async fn failed_sign_ins_are_throttled_per_account() {
     );
 }
 
+/// Two instances on one database (K4) enforce one limit: failures counted on
+/// either one count on both.
+#[tokio::test]
+async fn the_throttle_is_shared_by_every_instance_on_the_database() {
+    let first = TestApp::spawn().await;
+    add_user(&first, "alice", false).await;
+    let mut settings = first.db.settings();
+    settings.issuer = Some(first.issuer().to_string());
+    let second = TestApp::spawn_with(first.db.clone(), settings, first.clock.clone()).await;
+    for attempt in 0..behalf::consent::throttle::MAX_PER_ACCOUNT {
+        let app = if attempt % 2 == 0 { &first } else { &second };
+        let page = Browser::new(app).sign_in("/login", "alice", "wrong").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    }
+    for app in [&first, &second] {
+        let page = Browser::new(app).sign_in("/login", "alice", PASSWORD).await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    // Past the window the sweep forgets the failures, and alice may sign in.
+    first
+        .clock
+        .advance(behalf::consent::throttle::WINDOW_SECONDS);
+    let swept = behalf::sweep::sweep(&first.state).await.unwrap();
+    assert_eq!(
+        swept.login_failures, 10,
+        "five per account, five per address"
+    );
+    let page = Browser::new(&second)
+        .sign_in("/login", "alice", PASSWORD)
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+}
+
+/// Twenty failures from one address, whatever the names, stop the next name too.
+#[tokio::test]
+async fn an_address_is_throttled_across_account_names() {
+    use behalf::consent::throttle::{MAX_PER_ADDRESS, allows, record_failure};
+    let app = TestApp::spawn().await;
+    let (db, now) = (&app.state.db, app.clock_now());
+    for i in 0..MAX_PER_ADDRESS {
+        assert!(
+            allows(db, &format!("user{i}"), "192.0.2.9", now)
+                .await
+                .unwrap()
+        );
+        record_failure(db, &format!("user{i}"), "192.0.2.9", now)
+            .await
+            .unwrap();
+    }
+    assert!(!allows(db, "someone-new", "192.0.2.9", now).await.unwrap());
+    assert!(
+        allows(db, "someone-new", "198.51.100.7", now)
+            .await
+            .unwrap()
+    );
+}
+
 #[tokio::test]
 async fn return_to_accepts_only_same_origin_relative_paths() {
     let app = TestApp::spawn().await;
