@@ -25,6 +25,8 @@ pub struct App {
     pub clock: SharedClock,
     pub metrics: PrometheusHandle,
     pub verified: VerifiedCache,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`http::client_address`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Audit events written after the answer (see `audit::Deferred`).
     pub deferred_audit: Deferred,
 }

@@ -37,6 +37,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "refresh_token_idle_seconds",
     "refresh_token_absolute_seconds",
     "access_token_algorithm",
+    "trusted_proxies",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +69,10 @@ pub struct Settings {
     pub refresh_token_idle_seconds: i64,
     /// A refresh-token family ends this long after the sign-in that began it.
     pub refresh_token_absolute_seconds: i64,
+    /// IP addresses of reverse proxies in front of behalf whose `X-Forwarded-For`
+    /// entries name the client (for sign-in throttling); none by default.
+    #[serde(deserialize_with = "space_or_list")]
+    pub trusted_proxies: Vec<String>,
     pub policy: Policy,
 }
 
@@ -87,6 +92,7 @@ impl Default for Settings {
             session_ttl_seconds: 8 * 3600,
             refresh_token_idle_seconds: 14 * 24 * 3600,
             refresh_token_absolute_seconds: 30 * 24 * 3600,
+            trusted_proxies: Vec::new(),
             policy: Policy::default(),
         }
     }
@@ -235,6 +241,7 @@ impl Settings {
                 return Err(format!("{name}: must be a positive number of seconds"));
             }
         }
+        self.trusted_proxy_addrs()?;
         if self.key_rotation_lead_seconds < 0 {
             return Err("key_rotation_lead_seconds: must not be negative".into());
         }
@@ -254,6 +261,17 @@ impl Settings {
     pub fn backend(&self) -> Result<Backend, String> {
         Backend::from_url(&self.database_url)
             .map_err(|e| format!("database_url (BEHALF_DATABASE_URL): {e}"))
+    }
+
+    pub fn trusted_proxy_addrs(&self) -> Result<Vec<std::net::IpAddr>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse().map_err(|_| {
+                    format!("trusted_proxies (BEHALF_TRUSTED_PROXIES): {p:?} is not an IP address")
+                })
+            })
+            .collect()
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, String> {

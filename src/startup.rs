@@ -54,8 +54,10 @@ impl Application {
             .default_audience
             .clone()
             .unwrap_or_else(|| issuer.clone());
+        let trusted_proxies = settings.trusted_proxy_addrs()?;
         let state = Arc::new(App {
             clients: ClientRegistry::new(db.clone()),
+            trusted_proxies,
             settings,
             issuer,
             default_audience,

@@ -9,6 +9,7 @@ use super::session;
 use super::throttle;
 use crate::accounts::password;
 use crate::app::AppState;
+use crate::http::client_address::client_address;
 use crate::http::form::OAuthForm;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
@@ -89,7 +90,8 @@ pub async fn submit(
         Ok(_) => return pages::error(StatusCode::FORBIDDEN, "Sign-in refused", EXPIRED),
         Err(e) => return unavailable(e),
     };
-    let (now, address) = (app.now(), peer.ip().to_string());
+    let address = client_address(peer.ip(), &headers, &app.trusted_proxies).to_string();
+    let now = app.now();
     let allowed = match throttle::allows(&app.db, username, &address, now).await {
         Ok(allowed) => allowed,
         Err(e) => return unavailable(e),

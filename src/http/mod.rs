@@ -3,6 +3,7 @@
 //! endpoints that are not OAuth grants (discovery, JWKS, health, metrics).
 
 pub mod bearer;
+pub mod client_address;
 pub mod discovery;
 pub mod form;
 pub mod health;

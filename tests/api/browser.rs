@@ -74,8 +74,21 @@ impl Browser {
 
     /// A browser for a server at `base` (e.g. one started as a separate process).
     pub fn at(base: &str) -> Self {
+        Self::with_headers(base, reqwest::header::HeaderMap::new())
+    }
+
+    /// A browser whose requests arrive through a proxy that adds
+    /// `X-Forwarded-For: forwarded_for`.
+    pub fn behind_proxy(app: &TestApp, forwarded_for: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", forwarded_for.parse().unwrap());
+        Self::with_headers(&app.base, headers)
+    }
+
+    fn with_headers(base: &str, headers: reqwest::header::HeaderMap) -> Self {
         Self {
             http: reqwest::Client::builder()
+                .default_headers(headers)
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 .build()

@@ -277,6 +277,57 @@ async fn an_address_is_throttled_across_account_names() {
     );
 }
 
+/// Behind a trusted proxy the throttle counts the client's address from
+/// `X-Forwarded-For`; without one, the header is ignored and counts nothing.
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own() {
+    use behalf::consent::throttle::MAX_PER_ADDRESS;
+    async fn fail_from_many_names(app: &TestApp, forwarded_for: &str) {
+        for i in 0..MAX_PER_ADDRESS {
+            let page = Browser::behind_proxy(app, forwarded_for)
+                .sign_in("/login", &format!("user{i}"), "wrong")
+                .await;
+            assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    let db = std::sync::Arc::new(crate::helpers::TestDb::new());
+    let mut settings = db.settings();
+    settings.trusted_proxies = vec!["127.0.0.1".into()];
+    let proxied =
+        TestApp::spawn_with(db, settings, behalf::clock::ManualClock::starting_now()).await;
+    add_user(&proxied, "alice", false).await;
+    fail_from_many_names(&proxied, "192.0.2.1").await;
+    let blocked = Browser::behind_proxy(&proxied, "192.0.2.1")
+        .sign_in("/login", "alice", PASSWORD)
+        .await;
+    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS);
+    let other = Browser::behind_proxy(&proxied, "192.0.2.2")
+        .sign_in("/login", "alice", PASSWORD)
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::SEE_OTHER,
+        "another client of the proxy signs in"
+    );
+    // A client cannot pick its address: what it sends sits left of the proxy's entry.
+    let spoofed = Browser::behind_proxy(&proxied, "198.51.100.7, 192.0.2.1")
+        .sign_in("/login", "alice", PASSWORD)
+        .await;
+    assert_eq!(spoofed.status, StatusCode::TOO_MANY_REQUESTS);
+
+    let direct = TestApp::spawn().await;
+    add_user(&direct, "alice", false).await;
+    fail_from_many_names(&direct, "192.0.2.1").await;
+    let fresh = Browser::behind_proxy(&direct, "192.0.2.99")
+        .sign_in("/login", "alice", PASSWORD)
+        .await;
+    assert_eq!(
+        fresh.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an untrusted header changes nothing"
+    );
+}
+
 #[tokio::test]
 async fn return_to_accepts_only_same_origin_relative_paths() {
     let app = TestApp::spawn().await;
