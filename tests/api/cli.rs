@@ -156,7 +156,11 @@ fn a_bad_setting_stops_the_start_with_a_message_naming_it() {
         ),
         ("BEHALF_KEY_ENCRYPTION_KEY", "short", "key_encryption_key"),
         ("BEHALF_DATABASE_URL", "mysql://x", "database_url"),
-        ("BEHALF_TRUSTED_PROXIES", "10.0.0.1, proxy.internal", "trusted_proxies"),
+        (
+            "BEHALF_TRUSTED_PROXIES",
+            "10.0.0.1, proxy.internal",
+            "trusted_proxies",
+        ),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_behalf"))
             .arg("migrate")
