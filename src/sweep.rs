@@ -20,7 +20,7 @@
 use crate::app::App;
 use crate::config::Settings;
 use crate::consent::throttle::window_start;
-use crate::store::{AnyConnection, Database, StoreError, TxError, expired, login_failures};
+use crate::store::{AnyConnection, Database, StoreError, expired};
 use std::time::Duration;
 
 /// How often `serve` sweeps.
@@ -71,7 +71,7 @@ pub async fn sweep(app: &App) -> Result<Swept, StoreError> {
         refresh_tokens: drain(&app.db, expired::refresh_tokens, cut.refresh_tokens).await?,
         codes: drain(&app.db, expired::codes, cut.codes).await?,
         sessions: drain(&app.db, expired::sessions, cut.sessions).await?,
-        login_failures: drain(&app.db, login_failures::delete_before, cut.login_failures).await?,
+        login_failures: drain(&app.db, expired::login_failures, cut.login_failures).await?,
     };
     if swept != Swept::default() {
         tracing::info!(?swept, "expired rows deleted");
@@ -85,13 +85,7 @@ type DeleteBatch = fn(&mut AnyConnection, i64) -> Result<usize, StoreError>;
 async fn drain(db: &Database, delete: DeleteBatch, before: i64) -> Result<usize, StoreError> {
     let mut total = 0;
     loop {
-        let deleted = db
-            .transaction::<_, (), _>(move |c| delete(c, before).map_err(TxError::Store))
-            .await
-            .map_err(|e| match e {
-                TxError::Store(e) => e,
-                TxError::Abort(()) => StoreError::Unavailable("sweep aborted".into()),
-            })?;
+        let deleted = db.write(move |c| delete(c, before)).await?;
         total += deleted;
         if (deleted as i64) < expired::BATCH {
             return Ok(total);

@@ -7,9 +7,9 @@
 use crate::app::App;
 use crate::audit;
 use crate::random;
+use crate::store::StoreError;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
-use crate::store::{StoreError, TxError};
 use axum::http::{HeaderMap, HeaderValue, header};
 use serde_json::json;
 
@@ -79,7 +79,7 @@ pub async fn start(
     let stored = row.clone();
     let signed_in = user.map(|u| u.sub.clone());
     app.db
-        .transaction::<_, (), _>(move |c| {
+        .write(move |c| {
             stored.insert(c)?;
             if let Some(old) = previous {
                 SessionRow::delete(c, &old)?;
@@ -89,11 +89,7 @@ pub async fn start(
             }
             Ok(())
         })
-        .await
-        .map_err(|e| match e {
-            TxError::Store(e) => e,
-            TxError::Abort(()) => StoreError::Unavailable("session not started".into()),
-        })?;
+        .await?;
     Ok((value, row))
 }
 

@@ -2,7 +2,7 @@
 //! never holds SQLite's writer for long. Which cutoff is safe for which table
 //! is decided by `crate::sweep`; these only carry it out.
 
-use super::schema::{authorization_codes, issued_tokens, refresh_tokens, sessions};
+use super::schema::{authorization_codes, issued_tokens, login_failures, refresh_tokens, sessions};
 use super::{AnyConnection, StoreError};
 use diesel::prelude::*;
 
@@ -12,8 +12,8 @@ pub const BATCH: i64 = 500;
 /// Deletes up to `BATCH` rows of `$table` whose `$column` is before `$before`;
 /// how many went.
 macro_rules! delete_batch {
-    ($conn:expr, $table:ident, $key:ident, $column:ident, $before:expr) => {{
-        let doomed: Vec<String> = $table::table
+    ($conn:expr, $table:ident, $key:ident: $key_type:ty, $column:ident, $before:expr) => {{
+        let doomed: Vec<$key_type> = $table::table
             .filter($table::$column.lt($before))
             .select($table::$key)
             .limit(BATCH)
@@ -27,20 +27,25 @@ macro_rules! delete_batch {
 
 /// Token records (revocations, delegated tokens) that expired before `before`.
 pub fn tokens(conn: &mut AnyConnection, before: i64) -> Result<usize, StoreError> {
-    delete_batch!(conn, issued_tokens, id, expires_at, before)
+    delete_batch!(conn, issued_tokens, id: String, expires_at, before)
 }
 
 /// Refresh tokens of families whose absolute lifetime ended before `before`.
 pub fn refresh_tokens(conn: &mut AnyConnection, before: i64) -> Result<usize, StoreError> {
-    delete_batch!(conn, refresh_tokens, id, family_expires_at, before)
+    delete_batch!(conn, refresh_tokens, id: String, family_expires_at, before)
 }
 
 /// Authorization codes that expired before `before`.
 pub fn codes(conn: &mut AnyConnection, before: i64) -> Result<usize, StoreError> {
-    delete_batch!(conn, authorization_codes, id, expires_at, before)
+    delete_batch!(conn, authorization_codes, id: String, expires_at, before)
 }
 
 /// Sign-in sessions that expired before `before`.
 pub fn sessions(conn: &mut AnyConnection, before: i64) -> Result<usize, StoreError> {
-    delete_batch!(conn, sessions, id, expires_at, before)
+    delete_batch!(conn, sessions, id: String, expires_at, before)
+}
+
+/// Failed sign-ins older than `before`.
+pub fn login_failures(conn: &mut AnyConnection, before: i64) -> Result<usize, StoreError> {
+    delete_batch!(conn, login_failures, id: i64, failed_at, before)
 }

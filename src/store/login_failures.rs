@@ -32,16 +32,3 @@ pub fn clear(conn: &mut AnyConnection, key: &str) -> Result<(), StoreError> {
         .execute(conn)?;
     Ok(())
 }
-
-/// Forgets failures older than `before` (the sweep); up to `expired::BATCH` rows.
-pub fn delete_before(conn: &mut AnyConnection, before: i64) -> Result<usize, StoreError> {
-    let doomed: Vec<i64> = login_failures::table
-        .filter(login_failures::failed_at.lt(before))
-        .select(login_failures::id)
-        .limit(super::expired::BATCH)
-        .load(conn)?;
-    Ok(
-        diesel::delete(login_failures::table.filter(login_failures::id.eq_any(&doomed)))
-            .execute(conn)?,
-    )
-}

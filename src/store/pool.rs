@@ -228,12 +228,13 @@ impl Database {
 }
 
 impl Database {
-    /// A write that decides nothing beyond itself (an insert, an upsert), as a
-    /// transaction of its own: on SQLite it goes through the writer like every
-    /// other write, so that request paths never contend for SQLite's lock.
-    pub async fn write<F>(&self, work: F) -> Result<(), StoreError>
+    /// A write that decides nothing beyond itself (an insert, an upsert, a
+    /// delete), as a transaction of its own: on SQLite it goes through the writer
+    /// like every other write, so that request paths never contend for SQLite's lock.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
-        F: FnOnce(&mut AnyConnection) -> Result<(), StoreError> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
     {
         self.transaction::<_, (), _>(move |c| work(c).map_err(TxError::Store))
             .await
@@ -269,10 +270,7 @@ impl Database {
         }
         let db = self.clone();
         tokio::spawn(async move {
-            let outcome = db
-                .transaction::<_, (), _>(move |c| work(c).map_err(TxError::Store))
-                .await;
-            if let Err(TxError::Store(e)) = outcome {
+            if let Err(e) = db.write(work).await {
                 tracing::error!(error = %e, "a detached write failed");
             }
         });

@@ -4,20 +4,12 @@
 use crate::browser::{
     Browser, ClientSpec, PASSWORD, add_code_client, add_user, authorize_url, pkce, query_of, redeem,
 };
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, jwt_claims};
 use reqwest::StatusCode;
 use serde_json::Value;
 
 fn id_token_claims(tokens: &Value) -> Value {
-    let token = tokens["id_token"].as_str().expect("an ID token");
-    let payload = token.split('.').nth(1).unwrap();
-    use base64::Engine;
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
+    jwt_claims(tokens["id_token"].as_str().expect("an ID token"))
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use crate::access_requests::desk_on;
 use crate::exchange_support::granted_at;
-use crate::helpers::{TestApp, TestDb};
+use crate::helpers::{TestApp, TestDb, jwt_claims};
 use behalf::clock::ManualClock;
 use behalf::store::schema::{
     audit_events, authorization_codes, grants, issued_tokens, refresh_tokens, sessions,
@@ -45,14 +45,7 @@ async fn rows(app: &TestApp) -> [i64; 6] {
 }
 
 fn exp_of(token: &str) -> i64 {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["exp"]
-        .as_i64()
-        .unwrap()
+    jwt_claims(token)["exp"].as_i64().unwrap()
 }
 
 #[tokio::test]
