@@ -5,6 +5,7 @@ use crate::helpers::TestApp;
 use behalf::oauth::registration::{self, NewClient};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, LOCATION};
+use serde_json::Value;
 
 pub const CALLBACK: &str = "http://127.0.0.1:9/cb";
 pub const PASSWORD: &str = "correct horse battery";
@@ -308,6 +309,15 @@ pub async fn add_support_client(app: &TestApp) -> String {
 
 /// `username` signs in to the console with scope `scope`; returns the access token.
 pub async fn console_token(app: &TestApp, secret: &str, username: &str, scope: &str) -> String {
+    console_tokens(app, secret, username, scope).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// As `console_token`, the whole token response (ID token, refresh token when
+/// the console has that grant).
+pub async fn console_tokens(app: &TestApp, secret: &str, username: &str, scope: &str) -> Value {
     let (verifier, challenge) = pkce();
     let url = authorize_url(app, "console", &challenge, &[("scope", scope)]);
     let location = Browser::new(app).authorize(&url, username, "approve").await;
@@ -319,5 +329,5 @@ pub async fn console_token(app: &TestApp, secret: &str, username: &str, scope: &
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
-    tokens["access_token"].as_str().unwrap().to_string()
+    tokens
 }

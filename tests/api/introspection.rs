@@ -262,23 +262,9 @@ async fn revoking_a_refresh_token_ends_its_family_and_derived_delegated_tokens()
         .await
         .unwrap();
     let reopened = reopen(&g).await;
-    let (verifier, challenge) = crate::browser::pkce();
-    let url = crate::browser::authorize_url(
-        &reopened.d.app,
-        "console",
-        &challenge,
-        &[("scope", "openid agent")],
-    );
-    let location = crate::browser::Browser::new(&reopened.d.app)
-        .authorize(&url, "bob", "approve")
-        .await;
-    let (_, tokens) = crate::browser::redeem(
-        &reopened.d.app,
-        ("console", Some(&reopened.d.secret)),
-        &crate::browser::query_of(&location)["code"],
-        &verifier,
-    )
-    .await;
+    let tokens =
+        crate::browser::console_tokens(&reopened.d.app, &reopened.d.secret, "bob", "openid agent")
+            .await;
     let (bob, refresh) = (
         tokens["access_token"].as_str().unwrap(),
         tokens["refresh_token"].as_str().unwrap(),

@@ -157,26 +157,11 @@ async fn expired_revoked_foreign_or_wrong_typ_actor_tokens_are_rejected() {
         "invalid_request",
     );
     // Wrong typ / an ID token as actor.
-    let id_token = {
-        let (verifier, challenge) = crate::browser::pkce();
-        let url = crate::browser::authorize_url(
-            &g.d.app,
-            "console",
-            &challenge,
-            &[("scope", "openid agent")],
-        );
-        let location = crate::browser::Browser::new(&g.d.app)
-            .authorize(&url, "bob", "approve")
-            .await;
-        let (_, tokens) = crate::browser::redeem(
-            &g.d.app,
-            ("console", Some(&g.d.secret)),
-            &crate::browser::query_of(&location)["code"],
-            &verifier,
-        )
-        .await;
-        tokens["id_token"].as_str().unwrap().to_string()
-    };
+    let id_token = crate::browser::console_tokens(&g.d.app, &g.d.secret, "bob", "openid agent")
+        .await["id_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_error(
         g.exchange(&[("actor_token", &id_token)]).await,
         StatusCode::BAD_REQUEST,
