@@ -226,8 +226,9 @@ async fn a_pending_request_expires_unanswered_and_a_grant_at_its_end() {
     assert_eq!(late.status, StatusCode::CONFLICT);
 }
 
-#[tokio::test]
-async fn alice_ends_access_and_bob_sees_it_ended() {
+/// bob asks for `read` for an hour and alice approves it on the consent
+/// screen: the desk, alice's browser, the request id and the grant id.
+async fn approved_on_the_screen() -> (Desk, Browser, String, String) {
     let d = desk().await;
     let id = file_request(&d, "read", 3600).await["id"]
         .as_str()
@@ -242,6 +243,12 @@ async fn alice_ends_access_and_bob_sees_it_ended() {
         .as_str()
         .unwrap()
         .to_string();
+    (d, browser, id, grant_id)
+}
+
+#[tokio::test]
+async fn alice_ends_access_and_bob_sees_it_ended() {
+    let (d, browser, id, grant_id) = approved_on_the_screen().await;
     let page = browser.get("/account").await;
     assert!(page.body.contains("End access now"));
     let ended = browser
@@ -265,20 +272,7 @@ async fn alice_ends_access_and_bob_sees_it_ended() {
 
 #[tokio::test]
 async fn bob_ends_a_grant_early_and_alice_sees_who_ended_it() {
-    let d = desk().await;
-    let id = file_request(&d, "read", 3600).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let browser = alice(&d).await;
-    let page = browser.get("/account").await;
-    browser
-        .post(&format!("/account/requests/{id}/approve"), &[csrf(&page)])
-        .await;
-    let grant_id = read_request(&d, &id).await["grant_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (d, browser, _, grant_id) = approved_on_the_screen().await;
     let (status, _, grant) = api(
         &d.app,
         Method::DELETE,
