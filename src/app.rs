@@ -1,16 +1,19 @@
 //! The state every handler shares: settings, the database, the key ring, the
-//! client registry and the clock. Built once by `startup`.
+//! server MAC, the client registry, the clock, the metrics and the deferred
+//! audit queue. Built once by `startup`. Handlers take `State<AppState>` and
+//! hand each domain function only the parts it needs.
 
 use crate::audit::Deferred;
+use crate::clients::ClientRegistry;
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::oauth::clients::ClientRegistry;
 use crate::store::Database;
+use crate::telemetry::Metrics;
 use crate::tokens::access_token::AccessTokenClaims;
 use crate::tokens::keyring::KeyRing;
+use crate::tokens::server_mac::ServerMac;
 use crate::tokens::verified_cache::VerifiedCache;
 use crate::tokens::verifier::VerifyError;
-use metrics_exporter_prometheus::PrometheusHandle;
 use std::sync::Arc;
 
 pub struct App {
@@ -21,11 +24,12 @@ pub struct App {
     pub default_audience: String,
     pub db: Database,
     pub keys: KeyRing,
+    pub mac: ServerMac,
     pub clients: ClientRegistry,
     pub clock: SharedClock,
-    pub metrics: PrometheusHandle,
+    pub metrics: Metrics,
     pub verified: VerifiedCache,
-    /// Reverse proxies whose `X-Forwarded-For` names the client (`http::client_address`).
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`web::client_address`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Audit events written after the answer (see `audit::Deferred`).
     pub deferred_audit: Deferred,
@@ -46,5 +50,10 @@ impl App {
 
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
+    }
+
+    /// Whether the session cookie must be `Secure` (an https issuer).
+    pub fn secure_cookies(&self) -> bool {
+        self.issuer.starts_with("https://")
     }
 }

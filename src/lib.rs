@@ -1,21 +1,34 @@
 //! behalf: an OAuth 2.0 / OpenID Connect authorization server for consent-based
-//! delegated access. See ARCHITECTURE.md for the map of this crate.
+//! delegated access. ARCHITECTURE.md maps this crate and the rule of which
+//! module may import which; docs/contract.md is the external contract.
 
-pub mod accounts;
-pub mod app;
-pub mod audit;
-pub mod cli;
+// Foundations: no imports from the crate beyond each other.
 pub mod clock;
-pub mod config;
-pub mod consent;
-pub mod delegation;
-pub mod error;
-pub mod http;
-pub mod oauth;
+pub mod digest;
 pub mod random;
 pub mod secret;
-pub mod startup;
-pub mod store;
-pub mod sweep;
 pub mod telemetry;
+
+// Storage, keys, the audit trail, settings, clients.
+pub mod audit;
+pub mod clients;
+pub mod config;
+pub mod error;
+pub mod store;
 pub mod tokens;
+
+// The HTTP toolkit every handler uses, and the state handlers share.
+pub mod app;
+pub mod web;
+
+// The domain: the protocol, people's accounts, delegated access, operations.
+pub mod accounts;
+pub mod delegation;
+pub mod oauth;
+pub mod ops;
+pub mod sweep;
+
+// Wiring: paths to handlers, the server, the command line.
+pub mod cli;
+pub mod routes;
+pub mod startup;

@@ -1,7 +1,6 @@
-//! Random identifiers and secrets, and the SHA-256 digests that the database
-//! stores in their place (SECURITY.md B6: ≥ 128 random bits, only hashes kept).
+//! Random identifiers and secrets from the operating system's CSPRNG
+//! (docs/security.md B6: at least 128 random bits).
 
-use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -30,27 +29,6 @@ pub fn secret() -> String {
     token(32)
 }
 
-pub fn sha256(data: &[u8]) -> [u8; 32] {
-    let digest = digest::digest(&digest::SHA256, data);
-    let mut out = [0u8; 32];
-    out.copy_from_slice(digest.as_ref());
-    out
-}
-
-/// Constant-time comparison of a presented secret against a stored SHA-256 digest.
-pub fn matches_sha256(presented: &str, stored: &[u8]) -> bool {
-    use subtle::ConstantTimeEq;
-    stored.len() == 32 && bool::from(sha256(presented.as_bytes()).as_slice().ct_eq(stored))
-}
-
-/// Hex SHA-256: the database key of a secret that must never be stored itself.
-pub fn hash_hex(secret: &str) -> String {
-    sha256(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,13 +38,5 @@ mod tests {
         let (a, b) = (secret(), secret());
         assert_eq!(URL_SAFE_NO_PAD.decode(&a).unwrap().len(), 32);
         assert_ne!(a, b);
-    }
-
-    #[test]
-    fn hash_comparison_accepts_only_the_same_secret() {
-        let stored = sha256(b"right");
-        assert!(matches_sha256("right", &stored));
-        assert!(!matches_sha256("wrong", &stored));
-        assert!(!matches_sha256("right", &stored[..31]));
     }
 }

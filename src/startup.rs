@@ -1,15 +1,18 @@
 //! Builds the application from settings: database (migrated), key-encryption
-//! key, signing keys, client registry and router; binds the listener and hands
-//! back the bound address, so tests can listen on port 0.
+//! key, signing keys, client registry and router (`routes`); binds the listener
+//! and hands back the bound address, so tests can listen on port 0. Runs the
+//! background work (key reload, sweep, metrics upkeep) and, at a graceful
+//! shutdown, writes the deferred audit events before returning.
 
 use crate::app::{App, AppState};
+use crate::clients::ClientRegistry;
 use crate::clock::SharedClock;
 use crate::config::Settings;
-use crate::http;
-use crate::oauth::clients::ClientRegistry;
+use crate::routes;
 use crate::store::Database;
-use crate::tokens::kek;
+use crate::tokens::kek::{self, KeyEncryptionKey};
 use crate::tokens::keyring::KeyRing;
+use crate::tokens::server_mac::ServerMac;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +26,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, String> {
-        let kek = kek::resolve(&settings)?;
+        let (keys, mac) = key_ring(&settings)?;
         let db = Database::connect(settings.backend()?)
             .await
             .map_err(|e| e.to_string())?;
@@ -40,12 +43,6 @@ impl Application {
             };
             format!("http://{host}:{}", address.port())
         });
-        // A retired key stays published while tokens it signed may still be live.
-        let retire_after = settings
-            .access_token_ttl_seconds
-            .max(settings.policy.delegated_token_ttl_seconds)
-            + 60;
-        let keys = KeyRing::new(kek, retire_after, settings.access_token_algorithm);
         keys.ensure_keys(&db, clock.now())
             .await
             .map_err(|e| format!("signing keys: {e}"))?;
@@ -63,8 +60,9 @@ impl Application {
             default_audience,
             db,
             keys,
+            mac,
             clock,
-            metrics: http::metrics::recorder(),
+            metrics: Default::default(),
             verified: Default::default(),
             deferred_audit: Default::default(),
         });
@@ -87,12 +85,12 @@ impl Application {
     /// deleting expired rows (`sweep`) and folding latency samples into the histograms (the Prometheus recorder
     /// keeps raw samples until upkeep runs: without it memory grows with traffic).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let metrics = self.state.metrics.clone();
+        let state = self.state.clone();
         let upkeep = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
                 tick.tick().await;
-                metrics.run_upkeep();
+                state.metrics.run_upkeep();
             }
         });
         let state = self.state.clone();
@@ -118,15 +116,35 @@ impl Application {
                 }
             }
         });
-        let service = http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let state = self.state.clone();
+        let service =
+            routes::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await;
         sweeper.abort();
         reloader.abort();
         upkeep.abort();
+        // Events queued by the last answers are written before the process ends.
+        state.deferred_audit.flush(&state.db).await;
         result
     }
+}
+
+/// The key ring and server MAC the settings call for; `serve` and `keys` share it.
+pub fn key_ring(settings: &Settings) -> Result<(KeyRing, ServerMac), String> {
+    let root = kek::resolve(settings.key_encryption_key_bytes()?, &settings.backend()?)?;
+    // A retired key stays published while tokens it signed may still be live.
+    let retire_after = settings
+        .access_token_ttl_seconds
+        .max(settings.policy.delegated_token_ttl_seconds)
+        + 60;
+    let ring = KeyRing::new(
+        KeyEncryptionKey::from_bytes(&root),
+        retire_after,
+        settings.access_token_algorithm,
+    );
+    Ok((ring, ServerMac::derive(&root)))
 }
 
 async fn shutdown_signal() {

@@ -17,9 +17,9 @@
 //! between instances. Grants, access requests and the audit trail are kept:
 //! the consent screen shows them as history.
 
+use crate::accounts::throttle::window_start;
 use crate::app::App;
 use crate::config::Settings;
-use crate::consent::throttle::window_start;
 use crate::store::{AnyConnection, Database, StoreError, expired};
 use std::time::Duration;
 

@@ -1,7 +1,11 @@
-//! User accounts: creation and password hashing (argon2id). The login flow that
-//! uses them arrives with the authorization endpoint.
+//! People's accounts: creation (`new_user`), argon2id passwords (`password`),
+//! sign-in and sign-out (`sign_in`, docs/security.md J3–J5), its throttle
+//! (`throttle`) and the start of browser sessions (`sessions`).
 
 pub mod password;
+pub mod sessions;
+pub mod sign_in;
+pub mod throttle;
 
 use crate::random;
 use crate::store::users::UserRow;

@@ -2,12 +2,15 @@
 //! token, revocation and sign-in, appended in the transaction that made the
 //! change, hash-chained so that tampering shows (`behalf audit verify`).
 
+mod action;
+mod deferred;
+
+pub use action::Action;
+pub use deferred::Deferred;
+
 use crate::store::audit_events::{self, PendingEvent, chain_hash};
 use crate::store::{AnyConnection, Database, StoreError};
 use serde_json::Value;
-use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Records one event. `subject` is what it is about (a grant id, a user's sub)
 /// and is what the consent screen reads a grant's activity by.
@@ -15,55 +18,35 @@ pub fn record(
     conn: &mut AnyConnection,
     now: i64,
     actor: &str,
-    action: &str,
+    action: Action,
     subject: Option<&str>,
     detail: Value,
 ) -> Result<(), StoreError> {
-    audit_events::append(conn, now, actor, action, subject, &detail.to_string())
+    audit_events::append(
+        conn,
+        now,
+        actor,
+        action.as_str(),
+        subject,
+        &detail.to_string(),
+    )
 }
 
-/// Events recorded after the fact, for reads whose answer does not wait for
-/// them (a resource server's check of a delegated token). They queue here and,
-/// within `FLUSH_WINDOW`, one writer transaction appends all that are waiting:
-/// under load, dozens per commit, at the cost of one row insert each. Being off
-/// the answer's path, the last few milliseconds of them may be lost if the
-/// process dies before that commit.
-/// How long deferred events wait to be written together.
-const FLUSH_WINDOW: std::time::Duration = std::time::Duration::from_millis(5);
-
-#[derive(Default)]
-pub struct Deferred {
-    pending: Arc<Mutex<Vec<PendingEvent>>>,
-    flush_queued: Arc<AtomicBool>,
-}
-
-impl Deferred {
-    /// Queues `event`. The same check repeated within one window (a resource
-    /// server introspecting one token on every request) becomes one line with
-    /// a `count` and the time of the last one, rather than one line each.
-    pub fn record(&self, db: &Database, event: PendingEvent) {
-        {
-            let mut pending = self.pending.lock().expect("audit queue lock");
-            match pending.iter_mut().find(|p| p.same_as(&event)) {
-                Some(seen) => seen.repeat(event.occurred_at),
-                None => pending.push(event),
-            }
-        }
-        if self.flush_queued.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let (pending, queued, db) = (self.pending.clone(), self.flush_queued.clone(), db.clone());
-        tokio::spawn(async move {
-            // Wait a moment for company: one commit for all the events of the window.
-            tokio::time::sleep(FLUSH_WINDOW).await;
-            db.transaction_detached(move |c| {
-                // Cleared first: an event pushed from here on queues another flush.
-                queued.store(false, Ordering::Release);
-                let events = std::mem::take(&mut *pending.lock().expect("audit queue lock"));
-                audit_events::append_all(c, &events)
-            });
-        });
-    }
+/// An event for `Deferred`, written after the answer.
+pub fn pending(
+    now: i64,
+    actor: &str,
+    action: Action,
+    subject: Option<&str>,
+    detail: Value,
+) -> PendingEvent {
+    PendingEvent::new(
+        now,
+        actor.to_string(),
+        action.as_str(),
+        subject.map(str::to_string),
+        detail,
+    )
 }
 
 #[derive(Debug, PartialEq, Eq)]

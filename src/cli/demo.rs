@@ -5,9 +5,7 @@
 
 use crate::accounts;
 use crate::app::App;
-use crate::oauth::clients::{
-    Client, GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_TOKEN_EXCHANGE,
-};
+use crate::clients::{Client, GrantType};
 use crate::oauth::registration::{self, NewClient};
 use crate::oauth::user_tokens::{Grant, UserTokens};
 use crate::random;
@@ -38,7 +36,10 @@ pub async fn seed(app: &App) -> Result<String, StoreError> {
             first_party: true,
             secret: Some(Secret::new(CONSOLE_SECRET.into())),
             redirect_uris: vec![format!("{}/account", app.issuer)],
-            grant_types: vec![GRANT_AUTHORIZATION_CODE.into(), GRANT_TOKEN_EXCHANGE.into()],
+            grant_types: vec![
+                GrantType::AuthorizationCode.as_str().into(),
+                GrantType::TokenExchange.as_str().into(),
+            ],
             scopes: ["openid", "profile", "agent", "read", "write"]
                 .map(String::from)
                 .to_vec(),
@@ -51,7 +52,7 @@ pub async fn seed(app: &App) -> Result<String, StoreError> {
         NewClient {
             client_id: RESOURCE_SERVER.into(),
             secret: Some(Secret::new(RESOURCE_SERVER_SECRET.into())),
-            grant_types: vec![GRANT_CLIENT_CREDENTIALS.into()],
+            grant_types: vec![GrantType::ClientCredentials.as_str().into()],
             name: Some("Demo API (resource server)".into()),
             ..NewClient::default()
         },
@@ -87,7 +88,9 @@ pub async fn seed(app: &App) -> Result<String, StoreError> {
     );
     let family = format!("demo-{}", random::identifier());
     let tokens = UserTokens::prepare(
-        app,
+        &app.issuer,
+        &app.settings,
+        now,
         Grant {
             client: &console,
             user_sub: &bob.sub,
@@ -103,7 +106,7 @@ pub async fn seed(app: &App) -> Result<String, StoreError> {
     app.db
         .run(move |c| tokens.write(c).map(|_| tokens))
         .await?
-        .respond(app)
+        .respond(&app.keys.snapshot(), &app.issuer)
         .map(|r| r.access_token)
         .map_err(|e| StoreError::Unavailable(e.error_description.to_string()))
 }

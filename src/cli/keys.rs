@@ -4,8 +4,7 @@
 
 use super::{connect, now};
 use crate::config::Settings;
-use crate::tokens::kek;
-use crate::tokens::keyring::KeyRing;
+use crate::startup::key_ring;
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -18,14 +17,7 @@ pub enum KeysCommand {
 
 pub async fn run(settings: &Settings, command: KeysCommand) -> Result<(), String> {
     let db = connect(settings).await?;
-    let ring = KeyRing::new(
-        kek::resolve(settings)?,
-        settings
-            .access_token_ttl_seconds
-            .max(settings.policy.delegated_token_ttl_seconds)
-            + 60,
-        settings.access_token_algorithm,
-    );
+    let (ring, _) = key_ring(settings)?;
     let now = now();
     ring.ensure_keys(&db, now)
         .await

@@ -4,10 +4,10 @@
 //! client that the agent's requests and grants are bound to.
 
 use crate::app::App;
-use crate::http::bearer::BearerError;
-use crate::oauth::clients::Client;
+use crate::clients::Client;
 use crate::oauth::token_state::bearer_user;
 use crate::store::users::UserRow;
+use crate::web::bearer::BearerError;
 use axum::http::HeaderMap;
 use std::sync::Arc;
 

@@ -1,34 +1,43 @@
-//! The agent-facing JSON API (DESIGN.md "Access requests API"):
+//! The agent-facing JSON API (docs/contract.md "Access requests API"):
 //! `POST /api/access-requests`, `GET`/`DELETE /api/access-requests/{id}`,
 //! `DELETE /api/grants/{id}`. Bearer authentication as `agent_auth` says; an
-//! agent sees only its own requests and grants (others are 404).
+//! agent sees only its own requests and grants (others are 404). Refusals
+//! become JSON here and nowhere else.
 
 use super::agent_auth::{self, Agent};
-use super::error::DelegationError;
-use super::grants::{self, EndedBy};
+use super::grants;
+use super::refusal::Refusal;
 use super::requests::{self, NewRequest};
 use crate::app::AppState;
-use crate::http::bearer::BearerError;
-use axum::Json;
+use crate::store::grants::EndedBy;
+use crate::web::json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+/// The one rendering of a `Refusal` as JSON.
+pub fn refusal_json(refusal: &Refusal) -> Response {
+    let status = match refusal {
+        Refusal::NotFound => StatusCode::NOT_FOUND,
+        Refusal::NoLongerPending(_) | Refusal::AlreadyEnded => StatusCode::CONFLICT,
+        Refusal::InvalidScope(_) | Refusal::Invalid(_) => StatusCode::BAD_REQUEST,
+        Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    json::error(status, refusal.code(), &refusal.description())
+}
+
+fn respond<T: serde::Serialize>(status: StatusCode, result: Result<T, Refusal>) -> Response {
+    match result {
+        Ok(body) => json::body(status, body),
+        Err(refusal) => refusal_json(&refusal),
+    }
+}
+
 async fn agent(app: &AppState, headers: &HeaderMap) -> Result<Agent, Response> {
     agent_auth::authenticate(app, headers)
         .await
-        .map_err(BearerError::into_response)
-}
-
-fn respond<T: serde::Serialize>(
-    status: StatusCode,
-    result: Result<T, DelegationError>,
-) -> Response {
-    match result {
-        Ok(body) => (status, Json(body)).into_response(),
-        Err(e) => e.into_response(),
-    }
+        .map_err(IntoResponse::into_response)
 }
 
 pub async fn create_request(
@@ -43,16 +52,13 @@ pub async fn create_request(
     let new: NewRequest = match serde_json::from_slice(&body) {
         Ok(n) => n,
         Err(e) => {
-            return DelegationError::invalid_request(format!(
-                "the body is not the expected JSON: {e}"
-            ))
-            .into_response();
+            let refusal = Refusal::invalid(format!("the body is not the expected JSON: {e}"));
+            return refusal_json(&refusal);
         }
     };
-    respond(
-        StatusCode::CREATED,
-        requests::create(&app, &agent.user, &agent.client, new).await,
-    )
+    let policy = &app.settings.policy;
+    let created = requests::create(&app.db, policy, app.now(), &agent.user, &agent.client, new);
+    respond(StatusCode::CREATED, created.await)
 }
 
 pub async fn get_request(
@@ -61,7 +67,10 @@ pub async fn get_request(
     Path(id): Path<String>,
 ) -> Response {
     match agent(&app, &headers).await {
-        Ok(a) => respond(StatusCode::OK, requests::get(&app, &a.user, &id).await),
+        Ok(a) => respond(
+            StatusCode::OK,
+            requests::get(&app.db, &a.user.sub, &id, app.now()).await,
+        ),
         Err(r) => r,
     }
 }
@@ -72,7 +81,10 @@ pub async fn cancel_request(
     Path(id): Path<String>,
 ) -> Response {
     match agent(&app, &headers).await {
-        Ok(a) => respond(StatusCode::OK, requests::cancel(&app, &a.user, &id).await),
+        Ok(a) => respond(
+            StatusCode::OK,
+            requests::cancel(&app.db, app.now(), &a.user.sub, &id).await,
+        ),
         Err(r) => r,
     }
 }
@@ -85,7 +97,7 @@ pub async fn end_grant(
     match agent(&app, &headers).await {
         Ok(a) => respond(
             StatusCode::OK,
-            grants::end(&app, &id, EndedBy::Agent, &a.user.sub).await,
+            grants::end(&app.db, app.now(), &id, EndedBy::Agent, &a.user.sub).await,
         ),
         Err(r) => r,
     }

@@ -1,10 +1,14 @@
-//! Delegated access (DESIGN.md "Concepts", "Access requests API"): agents' access
-//! requests, users' grants (recorded consent), the delegation policy, and the
-//! agent-facing JSON API. Expiry is decided at read time against the clock.
+//! Delegated access (docs/contract.md "Concepts", "Access requests API",
+//! "Consent screen"): agents' access requests, users' grants (recorded
+//! consent), the delegation policy, and the two ways in: the agents' JSON API
+//! (`api`, authenticated by `agent_auth`) and the users' consent screen
+//! (`consent_screen`). Decisions are pure functions; refusals are `Refusal`,
+//! rendered once for JSON and once for pages. Expiry is decided at read time.
 
 pub mod agent_auth;
 pub mod api;
-pub mod error;
+pub mod consent_screen;
 pub mod grants;
 pub mod policy;
+pub mod refusal;
 pub mod requests;

@@ -1,37 +1,31 @@
-//! The delegation policy: which scopes may be delegated, and for how long.
-//! `agent` is never delegable (an agent's power is not passed on), nor is any
-//! scope in `policy.non_delegable_scopes` (SECURITY.md E15).
+//! The delegation policy applied to what agents ask and users give: which
+//! scopes a grant through a client may carry (never `agent`, never a scope in
+//! `policy.non_delegable_scopes`: docs/security.md E15), the bounds on its
+//! duration, and the bounds on free text. Pure functions of the policy.
 
-use super::error::DelegationError;
+use super::refusal::Refusal;
+use crate::clients::Client;
 use crate::config::Policy;
-use crate::oauth::clients::Client;
 use crate::oauth::scope;
-
-pub const ALWAYS_NON_DELEGABLE: &[&str] = &["agent"];
-
-pub fn is_delegable(policy: &Policy, scope: &str) -> bool {
-    !ALWAYS_NON_DELEGABLE.contains(&scope)
-        && !policy.non_delegable_scopes.iter().any(|s| s == scope)
-}
 
 /// Parses and checks scopes for a grant used through `client`.
 pub fn grantable_scopes(
     policy: &Policy,
     client: &Client,
     requested: &str,
-) -> Result<Vec<String>, DelegationError> {
-    let scopes = scope::parse(requested)
-        .map_err(|_| DelegationError::invalid_scope("the scope is malformed"))?;
+) -> Result<Vec<String>, Refusal> {
+    let scopes =
+        scope::parse(requested).map_err(|_| Refusal::invalid_scope("the scope is malformed"))?;
     if scopes.is_empty() {
-        return Err(DelegationError::invalid_scope("name at least one scope"));
+        return Err(Refusal::invalid_scope("name at least one scope"));
     }
-    if let Some(s) = scopes.iter().find(|s| !is_delegable(policy, s)) {
-        return Err(DelegationError::invalid_scope(format!(
+    if let Some(s) = scopes.iter().find(|s| !policy.is_delegable(s)) {
+        return Err(Refusal::invalid_scope(format!(
             "scope {s} can never be delegated"
         )));
     }
     if let Some(s) = scopes.iter().find(|s| !client.scopes.contains(s)) {
-        return Err(DelegationError::invalid_scope(format!(
+        return Err(Refusal::invalid_scope(format!(
             "scope {s} is not available to client {}",
             client.client_id
         )));
@@ -39,9 +33,9 @@ pub fn grantable_scopes(
     Ok(scopes)
 }
 
-pub fn check_duration(policy: &Policy, duration: i64) -> Result<i64, DelegationError> {
+pub fn check_duration(policy: &Policy, duration: i64) -> Result<i64, Refusal> {
     if duration < policy.min_grant_seconds || duration > policy.max_grant_seconds {
-        return Err(DelegationError::invalid_request(format!(
+        return Err(Refusal::invalid(format!(
             "duration must be between {} and {} seconds",
             policy.min_grant_seconds, policy.max_grant_seconds
         )));
@@ -55,17 +49,101 @@ pub fn text(
     field: &str,
     max: usize,
     required: bool,
-) -> Result<String, DelegationError> {
+) -> Result<String, Refusal> {
     let value = value.unwrap_or_default().trim();
     if required && value.is_empty() {
-        return Err(DelegationError::invalid_request(format!(
-            "{field} is required"
-        )));
+        return Err(Refusal::invalid(format!("{field} is required")));
     }
     if value.chars().count() > max {
-        return Err(DelegationError::invalid_request(format!(
+        return Err(Refusal::invalid(format!(
             "{field} is longer than {max} characters"
         )));
     }
     Ok(value.to_string())
+}
+
+/// A grant is only useful through a confidential client allowed token exchange.
+pub fn require_exchange_client(client: &Client) -> Result<(), Refusal> {
+    if client.can_exchange() {
+        Ok(())
+    } else {
+        Err(Refusal::invalid(format!(
+            "client {} is not allowed token exchange, so a grant to it could not be used",
+            client.client_id
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::GrantType;
+
+    fn support_client() -> Client {
+        Client {
+            client_id: "desk".into(),
+            secret_hash: Some(vec![0; 32]),
+            is_public: false,
+            first_party: false,
+            name: "Desk".into(),
+            redirect_uris: vec![],
+            grant_types: vec![GrantType::TokenExchange],
+            scopes: vec![
+                "read".into(),
+                "write".into(),
+                "admin".into(),
+                "agent".into(),
+            ],
+            audiences: vec![],
+        }
+    }
+
+    fn policy() -> Policy {
+        Policy {
+            non_delegable_scopes: vec!["admin".into()],
+            ..Policy::default()
+        }
+    }
+
+    #[test]
+    fn grantable_scopes_keep_order_and_refuse_the_agent_scope_listed_scopes_and_strays() {
+        let client = support_client();
+        assert_eq!(
+            grantable_scopes(&policy(), &client, "write read write").unwrap(),
+            vec!["write", "read"]
+        );
+        for refused in ["agent", "read admin", "delete", "", "re\"ad"] {
+            assert!(matches!(
+                grantable_scopes(&policy(), &client, refused),
+                Err(Refusal::InvalidScope(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn a_duration_outside_the_policy_bounds_is_refused() {
+        let policy = policy();
+        assert_eq!(check_duration(&policy, 3600), Ok(3600));
+        assert!(check_duration(&policy, policy.min_grant_seconds - 1).is_err());
+        assert!(check_duration(&policy, policy.max_grant_seconds + 1).is_err());
+    }
+
+    #[test]
+    fn free_text_is_trimmed_required_when_asked_and_bounded() {
+        assert_eq!(text(Some("  why  "), "reason", 10, true).unwrap(), "why");
+        assert!(text(Some("   "), "reason", 10, true).is_err());
+        assert_eq!(text(None, "ticket", 10, false).unwrap(), "");
+        assert!(text(Some("eleven chars"), "ticket", 10, false).is_err());
+    }
+
+    #[test]
+    fn only_a_confidential_exchange_client_can_carry_a_grant() {
+        let mut client = support_client();
+        assert!(require_exchange_client(&client).is_ok());
+        client.is_public = true;
+        assert!(require_exchange_client(&client).is_err());
+        client.is_public = false;
+        client.grant_types = vec![GrantType::ClientCredentials];
+        assert!(require_exchange_client(&client).is_err());
+    }
 }

@@ -3,7 +3,7 @@
 //! each within what the client may ask for; none asked for means the default.
 
 use crate::error::OAuthError;
-use crate::http::form::OAuthForm;
+use crate::web::form::OAuthForm;
 
 /// RFC 3986 §4.3 absolute-URI: a scheme (a letter, then letters, digits, `+`,
 /// `-`, `.`), a colon and something after it; `https://api.example` and

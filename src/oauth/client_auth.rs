@@ -4,11 +4,10 @@
 //! Secrets are compared as SHA-256 digests in constant time (they are ≥ 256-bit
 //! random values, so a slow hash would only slow the token path).
 
-use super::clients::Client;
-use crate::app::App;
+use crate::clients::{Client, ClientRegistry};
+use crate::digest;
 use crate::error::OAuthError;
-use crate::http::form::OAuthForm;
-use crate::random;
+use crate::web::form::OAuthForm;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use base64::Engine;
@@ -71,7 +70,7 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
 
 /// The authenticated client, or 401 `invalid_client` without saying why.
 pub async fn authenticate(
-    app: &App,
+    clients: &ClientRegistry,
     headers: &HeaderMap,
     form: &OAuthForm,
 ) -> Result<Arc<Client>, OAuthError> {
@@ -79,15 +78,15 @@ pub async fn authenticate(
     let client_id = match &presented {
         Presented::Secret { client_id, .. } | Presented::PublicId(client_id) => client_id,
     };
-    let client = app.clients.find(client_id).await?;
+    let client = clients.find(client_id).await?;
     let accepted = match (&presented, &client) {
         (Presented::Secret { secret, .. }, Some(c)) => c
             .secret_hash
             .as_deref()
-            .is_some_and(|hash| random::matches_sha256(secret, hash)),
+            .is_some_and(|hash| digest::matches_sha256(secret, hash)),
         (Presented::Secret { secret, .. }, None) => {
             // Same work as a known client, so timing does not reveal which ids exist.
-            random::matches_sha256(secret, &[0u8; 32]);
+            digest::matches_sha256(secret, &[0u8; 32]);
             false
         }
         (Presented::PublicId(_), Some(c)) => c.is_public,

@@ -3,14 +3,19 @@
 //! Parameters: `scope` (within the client's scopes; all of them when omitted),
 //! `resource` / `audience` (repeatable, RFC 8707 / RFC 8693 §2.1).
 
-use super::clients::Client;
 use super::token_response::TokenResponse;
 use super::{audience, scope};
 use crate::app::App;
+use crate::clients::Client;
 use crate::error::OAuthError;
-use crate::http::form::OAuthForm;
 use crate::random;
 use crate::tokens::access_token::{self, AccessTokenClaims, Audience};
+use crate::web::form::{OAuthForm, Parameters};
+
+pub const PARAMETERS: Parameters = Parameters {
+    single: &["scope"],
+    repeatable: &["resource", "audience"],
+};
 
 pub fn grant(app: &App, client: &Client, form: &OAuthForm) -> Result<TokenResponse, OAuthError> {
     let scopes = match form.single("scope")? {

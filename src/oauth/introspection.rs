@@ -8,15 +8,15 @@
 use super::client_auth;
 use super::token_state::active_subject;
 use crate::app::AppState;
+use crate::audit::{self, Action};
+use crate::digest;
 use crate::error::OAuthError;
-use crate::http::form::OAuthForm;
-use crate::random;
-use crate::store::audit_events::PendingEvent;
 use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, StoreError};
 use crate::tokens::access_token::AccessTokenClaims;
 use crate::tokens::verifier::MAX_TOKEN_LEN;
+use crate::web::form::OAuthForm;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -69,7 +69,7 @@ fn refresh_token_answer(
     token: &str,
     now: i64,
 ) -> Result<Value, StoreError> {
-    let Some(row) = RefreshTokenRow::find(conn, &random::hash_hex(token))? else {
+    let Some(row) = RefreshTokenRow::find(conn, &digest::hash_hex(token))? else {
         return Ok(json!({"active": false}));
     };
     let live = row.used_at.is_none()
@@ -97,7 +97,7 @@ pub async fn introspect(
     headers: HeaderMap,
     form: OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let client = client_auth::authenticate(&app, &headers, &form).await?;
+    let client = client_auth::authenticate(&app.clients, &headers, &form).await?;
     if client.is_public {
         return Err(OAuthError::invalid_client());
     }
@@ -126,11 +126,11 @@ pub async fn introspect(
     if let Some((grant_id, jti)) = delegated {
         app.deferred_audit.record(
             &app.db,
-            PendingEvent::new(
+            audit::pending(
                 now,
-                client.client_id.clone(),
-                "token.introspected",
-                Some(grant_id),
+                &client.client_id,
+                Action::TokenIntrospected,
+                Some(&grant_id),
                 json!({"jti": jti}),
             ),
         );

@@ -1,15 +1,17 @@
-//! The OAuth 2.0 / OpenID Connect protocol surface: clients and their
-//! authentication (RFC 6749 §2.3), scopes (§3.3), audiences (RFC 8707), the
-//! authorization endpoint (§3.1, PKCE), the token endpoint (§3.2) with one file
-//! per grant, and UserInfo (OIDC Core §5.3).
+//! The OAuth 2.0 / OpenID Connect protocol surface: client authentication
+//! (RFC 6749 §2.3) and registration rules, scopes (§3.3), audiences (RFC 8707),
+//! the authorization endpoint (§3.1, PKCE), the token endpoint (§3.2) with one
+//! file per grant, introspection (RFC 7662), revocation (RFC 7009), UserInfo
+//! (OIDC Core §5.3), discovery (RFC 8414, OIDC Discovery) and the JWKS (RFC 7517).
 
 pub mod audience;
 pub mod authorization_code;
 pub mod authorize;
 pub mod client_auth;
 pub mod client_credentials;
-pub mod clients;
+pub mod discovery;
 pub mod introspection;
+pub mod jwks;
 pub mod pkce;
 pub mod refresh_token;
 pub mod registration;

@@ -1,7 +1,7 @@
 //! PKCE (RFC 7636) with `S256` only: the challenge sent to `/authorize`, the
 //! verifier sent to `/token`.
 
-use crate::random::sha256;
+use crate::digest::sha256;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 

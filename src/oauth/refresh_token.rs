@@ -3,21 +3,29 @@
 //! one revokes its whole family. Tokens are bound to their client, end with the
 //! user's account or the app consent, and have idle and absolute lifetimes.
 //! Parameters: `refresh_token`, `scope` (optional, within the original).
+//! Flow: parse → `rotate` (the transaction: claim, read, `decide_rotation`,
+//! write) → sign.
 
 use super::audience;
-use super::clients::Client;
 use super::scope;
 use super::token_response::TokenResponse;
 use super::user_tokens::{Grant, UserTokens};
 use crate::app::AppState;
+use crate::clients::Client;
+use crate::config::{AGENT_SCOPE, Settings};
+use crate::digest;
 use crate::error::OAuthError;
-use crate::http::form::OAuthForm;
-use crate::random;
-use crate::store::TxError;
 use crate::store::app_consents::AppConsentRow;
 use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::users::UserRow;
+use crate::store::{AnyConnection, TxError};
+use crate::web::form::{OAuthForm, Parameters};
+
+pub const PARAMETERS: Parameters = Parameters {
+    single: &["refresh_token", "scope"],
+    repeatable: &["resource"],
+};
 
 enum Rotation {
     Issued(Box<UserTokens>),
@@ -25,77 +33,279 @@ enum Rotation {
     Unknown,
 }
 
+struct Presented {
+    token_id: String,
+    scope: Option<Vec<String>>,
+    audiences: Vec<String>,
+}
+
 pub async fn grant(
     app: &AppState,
     client: &Client,
     form: &OAuthForm,
 ) -> Result<TokenResponse, OAuthError> {
-    let token_id = random::hash_hex(form.required("refresh_token")?);
-    let requested = form.single("scope")?.map(scope::parse).transpose()?;
-    let audiences = audience::resolve(form, &client.audiences, &app.default_audience)?;
+    let presented = Presented {
+        token_id: digest::hash_hex(form.required("refresh_token")?),
+        scope: form.single("scope")?.map(scope::parse).transpose()?,
+        audiences: audience::resolve(form, &client.audiences, &app.default_audience)?,
+    };
     let now = app.now();
     let (app_ref, client) = (app.clone(), client.clone());
     let outcome = app
         .db
         .transaction(move |c| {
-            if !RefreshTokenRow::claim(c, &token_id, now)? {
-                return match RefreshTokenRow::find(c, &token_id)? {
-                    Some(row) if row.used_at.is_some() && row.client_id == client.client_id => {
-                        RefreshTokenRow::revoke_family(c, &row.family_id, now)?;
-                        IssuedTokenRow::revoke_family(c, &row.family_id, now)?;
-                        tracing::warn!(client_id = %row.client_id, "refresh token replayed: its family is revoked");
-                        Ok(Rotation::Replayed)
-                    }
-                    _ => Ok(Rotation::Unknown),
-                };
-            }
-            let row = RefreshTokenRow::find(c, &token_id)?.ok_or(TxError::Abort(OAuthError::invalid_grant("unknown refresh token")))?;
-            if row.client_id != client.client_id {
-                return Err(TxError::Abort(OAuthError::invalid_grant("the refresh token belongs to another client")));
-            }
-            let user = UserRow::find_by_sub(c, &row.user_sub)?
-                .filter(UserRow::is_active)
-                .ok_or(TxError::Abort(OAuthError::invalid_grant("the user is not active")))?;
-            let family: Vec<String> = row.scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
-            if !client.first_party {
-                let consent = AppConsentRow::find(c, &user.sub, &client.client_id)?;
-                let consented = consent.is_some_and(|r| family.iter().all(|s| r.scope_list().contains(&s.as_str())));
-                if !consented {
-                    return Err(TxError::Abort(OAuthError::invalid_grant("the user withdrew consent")));
-                }
-            }
-            let scopes = match requested {
-                Some(narrower) => scope::within(narrower, &family).map_err(TxError::Abort)?,
-                None => family,
-            };
-            if scopes.iter().any(|s| s == "agent") && !user.is_agent {
-                return Err(TxError::Abort(OAuthError::invalid_grant("the user is no longer an agent")));
-            }
-            let tokens = UserTokens::prepare(
-                &app_ref,
-                Grant {
-                    client: &client,
-                    user_sub: &user.sub,
-                    scopes,
-                    family_scopes: row.scopes.clone(),
-                    auth_time: row.auth_time,
-                    family_id: &row.family_id,
-                    family_expires_at: row.family_expires_at,
-                    audiences,
-                    nonce: None,
-                },
-            );
-            tokens.write(c)?;
-            Ok(Rotation::Issued(Box::new(tokens)))
+            rotate(
+                c,
+                &app_ref.issuer,
+                &app_ref.settings,
+                &client,
+                presented,
+                now,
+            )
         })
         .await?;
     match outcome {
-        Rotation::Issued(tokens) => tokens.respond(app),
+        Rotation::Issued(tokens) => tokens.respond(&app.keys.snapshot(), &app.issuer),
         Rotation::Replayed => Err(OAuthError::invalid_grant(
             "the refresh token was already used",
         )),
         Rotation::Unknown => Err(OAuthError::invalid_grant(
             "the refresh token is unknown, expired or revoked",
         )),
+    }
+}
+
+/// The scopes the new tokens carry. Checks, in this order: this client's token,
+/// an active user, consent still given (third-party apps), the narrowing asked
+/// for within the family (§6), and the agent scope only for an agent.
+fn decide_rotation(
+    row: &RefreshTokenRow,
+    client: &Client,
+    user: Option<&UserRow>,
+    consent: Option<&AppConsentRow>,
+    requested: Option<Vec<String>>,
+) -> Result<Vec<String>, OAuthError> {
+    if row.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token belongs to another client",
+        ));
+    }
+    let user = user
+        .filter(|u| u.is_active())
+        .ok_or_else(|| OAuthError::invalid_grant("the user is not active"))?;
+    let family = row.scope_list();
+    if !client.first_party && !consent.is_some_and(|c| c.covers(&family)) {
+        return Err(OAuthError::invalid_grant("the user withdrew consent"));
+    }
+    let scopes = match requested {
+        Some(narrower) => scope::within(narrower, &family)?,
+        None => family,
+    };
+    if scopes.iter().any(|s| s == AGENT_SCOPE) && !user.is_agent {
+        return Err(OAuthError::invalid_grant("the user is no longer an agent"));
+    }
+    Ok(scopes)
+}
+
+fn rotate(
+    conn: &mut AnyConnection,
+    issuer: &str,
+    settings: &Settings,
+    client: &Client,
+    presented: Presented,
+    now: i64,
+) -> Result<Rotation, TxError<OAuthError>> {
+    let token_id = presented.token_id;
+    if !RefreshTokenRow::claim(conn, &token_id, now)? {
+        return match RefreshTokenRow::find(conn, &token_id)? {
+            Some(row) if row.used_at.is_some() && row.client_id == client.client_id => {
+                RefreshTokenRow::revoke_family(conn, &row.family_id, now)?;
+                IssuedTokenRow::revoke_family(conn, &row.family_id, now)?;
+                tracing::warn!(client_id = %row.client_id, "refresh token replayed: its family is revoked");
+                Ok(Rotation::Replayed)
+            }
+            _ => Ok(Rotation::Unknown),
+        };
+    }
+    let row = RefreshTokenRow::find(conn, &token_id)?.ok_or(TxError::Abort(
+        OAuthError::invalid_grant("unknown refresh token"),
+    ))?;
+    let user = UserRow::find_by_sub(conn, &row.user_sub)?;
+    let consent = match (&user, client.first_party) {
+        (Some(user), false) => AppConsentRow::find(conn, &user.sub, &client.client_id)?,
+        _ => None,
+    };
+    let scopes = decide_rotation(
+        &row,
+        client,
+        user.as_ref(),
+        consent.as_ref(),
+        presented.scope,
+    )
+    .map_err(TxError::Abort)?;
+    let tokens = UserTokens::prepare(
+        issuer,
+        settings,
+        now,
+        Grant {
+            client,
+            user_sub: &row.user_sub,
+            scopes,
+            family_scopes: row.scopes.clone(),
+            auth_time: row.auth_time,
+            family_id: &row.family_id,
+            family_expires_at: row.family_expires_at,
+            audiences: presented.audiences,
+            nonce: None,
+        },
+    );
+    tokens.write(conn)?;
+    Ok(Rotation::Issued(Box::new(tokens)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::GrantType;
+
+    fn token(scopes: &str) -> RefreshTokenRow {
+        RefreshTokenRow {
+            id: "t".into(),
+            family_id: "f".into(),
+            client_id: "app".into(),
+            user_sub: "alice".into(),
+            scopes: scopes.into(),
+            auth_time: 0,
+            issued_at: 0,
+            expires_at: 100,
+            family_expires_at: 1000,
+            used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    fn app(first_party: bool) -> Client {
+        Client {
+            client_id: "app".into(),
+            secret_hash: None,
+            is_public: true,
+            first_party,
+            name: "App".into(),
+            redirect_uris: vec![],
+            grant_types: vec![GrantType::RefreshToken],
+            scopes: vec![],
+            audiences: vec![],
+        }
+    }
+
+    fn person(is_agent: bool) -> UserRow {
+        UserRow {
+            sub: "alice".into(),
+            username: "alice".into(),
+            password_hash: None,
+            is_agent,
+            created_at: 0,
+            disabled_at: None,
+        }
+    }
+
+    fn consent(scopes: &str) -> AppConsentRow {
+        AppConsentRow {
+            user_sub: "alice".into(),
+            client_id: "app".into(),
+            scopes: scopes.into(),
+            granted_at: 0,
+        }
+    }
+
+    fn refused(result: Result<Vec<String>, OAuthError>) -> String {
+        result.unwrap_err().error_description.into_owned()
+    }
+
+    #[test]
+    fn a_refresh_keeps_the_family_scopes_or_narrows_within_them() {
+        let (row, alice) = (token("openid read"), person(false));
+        let all = decide_rotation(
+            &row,
+            &app(false),
+            Some(&alice),
+            Some(&consent("openid read")),
+            None,
+        );
+        assert_eq!(all.unwrap(), vec!["openid", "read"]);
+        let narrowed = decide_rotation(
+            &row,
+            &app(false),
+            Some(&alice),
+            Some(&consent("openid read")),
+            Some(vec!["read".into()]),
+        );
+        assert_eq!(narrowed.unwrap(), vec!["read"]);
+        let widened = decide_rotation(
+            &row,
+            &app(false),
+            Some(&alice),
+            Some(&consent("openid read")),
+            Some(vec!["write".into()]),
+        );
+        assert!(widened.is_err());
+    }
+
+    #[test]
+    fn withdrawn_consent_ends_a_third_party_refresh_but_not_a_first_party_one() {
+        let (row, alice) = (token("openid read"), person(false));
+        assert!(
+            refused(decide_rotation(
+                &row,
+                &app(false),
+                Some(&alice),
+                Some(&consent("openid")),
+                None
+            ))
+            .contains("withdrew")
+        );
+        assert!(
+            refused(decide_rotation(&row, &app(false), Some(&alice), None, None))
+                .contains("withdrew")
+        );
+        assert!(decide_rotation(&row, &app(true), Some(&alice), None, None).is_ok());
+    }
+
+    #[test]
+    fn a_user_no_longer_an_agent_cannot_refresh_the_agent_scope() {
+        let row = token("openid agent");
+        assert!(
+            refused(decide_rotation(
+                &row,
+                &app(true),
+                Some(&person(false)),
+                None,
+                None
+            ))
+            .contains("no longer an agent")
+        );
+        assert!(decide_rotation(&row, &app(true), Some(&person(true)), None, None).is_ok());
+    }
+
+    #[test]
+    fn another_clients_token_is_refused_before_the_user_is_looked_at() {
+        let other = Client {
+            client_id: "other".into(),
+            ..app(true)
+        };
+        assert!(
+            refused(decide_rotation(&token("openid"), &other, None, None, None))
+                .contains("another client")
+        );
+        assert!(
+            refused(decide_rotation(
+                &token("openid"),
+                &app(true),
+                None,
+                None,
+                None
+            ))
+            .contains("not active")
+        );
     }
 }

@@ -1,21 +1,13 @@
 //! Registering a client (used by `behalf client add` and the demo): the rules a
 //! registration must meet (SECURITY.md A3) and the row it becomes.
 
-use super::clients::{
-    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
-};
 use super::scope::is_scope_token;
+use crate::clients::GrantType;
 use crate::config::is_loopback_host;
+use crate::digest;
 use crate::random;
 use crate::secret::Secret;
 use crate::store::clients::ClientRow;
-
-const KNOWN_GRANTS: &[&str] = &[
-    GRANT_AUTHORIZATION_CODE,
-    GRANT_REFRESH_TOKEN,
-    GRANT_CLIENT_CREDENTIALS,
-    GRANT_TOKEN_EXCHANGE,
-];
 
 /// Secrets read from stdin are hashed with SHA-256, not a slow hash, so they
 /// must carry as much entropy as generated ones could.
@@ -44,24 +36,28 @@ pub fn register(new: NewClient, now: i64) -> Result<(ClientRow, Option<Secret<St
     let mut grant_types = new.grant_types;
     if grant_types.is_empty() {
         grant_types.push(if new.redirect_uris.is_empty() {
-            GRANT_CLIENT_CREDENTIALS.into()
+            GrantType::ClientCredentials.as_str().into()
         } else {
-            GRANT_AUTHORIZATION_CODE.into()
+            GrantType::AuthorizationCode.as_str().into()
         });
     }
     for grant in &grant_types {
-        if !KNOWN_GRANTS.contains(&grant.as_str()) {
+        let Some(known) = GrantType::parse(grant) else {
             return Err(format!(
                 "--grant-type {grant}: not a grant behalf implements"
             ));
-        }
-        if new.is_public && (grant == GRANT_CLIENT_CREDENTIALS || grant == GRANT_TOKEN_EXCHANGE) {
+        };
+        if new.is_public && known.needs_confidential_client() {
             return Err(format!(
                 "--grant-type {grant}: not allowed for a public client"
             ));
         }
     }
-    if grant_types.iter().any(|g| g == GRANT_AUTHORIZATION_CODE) && new.redirect_uris.is_empty() {
+    if grant_types
+        .iter()
+        .any(|g| g == GrantType::AuthorizationCode.as_str())
+        && new.redirect_uris.is_empty()
+    {
         return Err("--redirect-uri: the authorization_code grant needs at least one".into());
     }
     for scope in &new.scopes {
@@ -92,7 +88,7 @@ pub fn register(new: NewClient, now: i64) -> Result<(ClientRow, Option<Secret<St
         client_id: new.client_id,
         secret_hash: secret
             .as_ref()
-            .map(|s| random::sha256(s.expose().as_bytes()).to_vec()),
+            .map(|s| digest::sha256(s.expose().as_bytes()).to_vec()),
         is_public: new.is_public,
         first_party: new.first_party,
         redirect_uris: new.redirect_uris.join(" "),
@@ -194,9 +190,9 @@ mod tests {
             grant_types: vec![grant.into()],
             ..NewClient::default()
         };
-        assert!(register(public(GRANT_CLIENT_CREDENTIALS), 0).is_err());
-        assert!(register(public(GRANT_TOKEN_EXCHANGE), 0).is_err());
-        let (row, secret) = register(public(GRANT_AUTHORIZATION_CODE), 0).unwrap();
+        assert!(register(public(GrantType::ClientCredentials.as_str()), 0).is_err());
+        assert!(register(public(GrantType::TokenExchange.as_str()), 0).is_err());
+        let (row, secret) = register(public(GrantType::AuthorizationCode.as_str()), 0).unwrap();
         assert!(secret.is_none() && row.secret_hash.is_none());
     }
 
@@ -214,9 +210,9 @@ mod tests {
         assert!(secret.expose().len() >= 43);
         assert_eq!(
             row.secret_hash.unwrap(),
-            random::sha256(secret.expose().as_bytes())
+            digest::sha256(secret.expose().as_bytes())
         );
-        assert_eq!(row.grant_types, GRANT_CLIENT_CREDENTIALS);
+        assert_eq!(row.grant_types, GrantType::ClientCredentials.as_str());
     }
 
     #[test]

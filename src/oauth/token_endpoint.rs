@@ -1,60 +1,67 @@
 //! `POST /token` (RFC 6749 §3.2): a short dispatcher on `grant_type`. The grant
 //! type is checked first (an unknown one is `unsupported_grant_type` whoever
-//! asks), then the client is authenticated and must be allowed that grant.
+//! asks), then the client is authenticated and must be allowed that grant, then
+//! the request's parameters are checked against what the grant declares: a
+//! parameter declared once and sent twice is `invalid_request` (§3.2); one no
+//! grant declares is ignored, as §3.2 requires.
 
-use super::clients::{
-    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, GRANT_TOKEN_EXCHANGE,
-};
 use super::{authorization_code, client_auth, client_credentials, refresh_token, token_exchange};
 use crate::app::AppState;
+use crate::clients::GrantType;
 use crate::error::{ErrorCode, OAuthError};
-use crate::http::form::OAuthForm;
+use crate::web::form::{OAuthForm, Parameters};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-/// The grants this server implements.
-pub const SUPPORTED_GRANTS: &[&str] = &[
-    GRANT_AUTHORIZATION_CODE,
-    GRANT_REFRESH_TOKEN,
-    GRANT_CLIENT_CREDENTIALS,
-    GRANT_TOKEN_EXCHANGE,
-];
+/// What every token request may carry beside its grant's parameters (§2.3.1, §3.2).
+const COMMON: Parameters = Parameters {
+    single: &["grant_type", "client_id", "client_secret"],
+    repeatable: &[],
+};
+
+fn parameters(grant: GrantType) -> &'static Parameters {
+    match grant {
+        GrantType::AuthorizationCode => &authorization_code::PARAMETERS,
+        GrantType::RefreshToken => &refresh_token::PARAMETERS,
+        GrantType::ClientCredentials => &client_credentials::PARAMETERS,
+        GrantType::TokenExchange => &token_exchange::PARAMETERS,
+    }
+}
 
 pub async fn token(
     State(app): State<AppState>,
     headers: HeaderMap,
     form: OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let grant_type = form.required("grant_type")?;
-    if !SUPPORTED_GRANTS.contains(&grant_type) {
-        return Err(OAuthError::new(
+    let grant = GrantType::parse(form.required("grant_type")?).ok_or_else(|| {
+        OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "this grant type is not supported",
-        ));
-    }
-    let client = client_auth::authenticate(&app, &headers, &form).await?;
-    if client.is_public && grant_type == GRANT_TOKEN_EXCHANGE {
-        // DESIGN.md: a public client cannot authenticate, and exchange needs it.
+        )
+    })?;
+    let client = client_auth::authenticate(&app.clients, &headers, &form).await?;
+    if client.is_public && grant == GrantType::TokenExchange {
+        // docs/contract.md: a public client cannot authenticate, and exchange needs it.
         return Err(OAuthError::invalid_client());
     }
-    if client.is_public && grant_type == GRANT_CLIENT_CREDENTIALS {
+    if client.is_public && grant == GrantType::ClientCredentials {
         return Err(OAuthError::unauthorized_client(
             "a public client cannot use this grant",
         ));
     }
-    if !client.allows_grant(grant_type) {
+    if !client.allows_grant(grant) {
         return Err(OAuthError::unauthorized_client(
             "this client is not allowed this grant type",
         ));
     }
-    let response = match grant_type {
-        GRANT_AUTHORIZATION_CODE => authorization_code::grant(&app, &client, &form).await?,
-        GRANT_REFRESH_TOKEN => refresh_token::grant(&app, &client, &form).await?,
-        GRANT_CLIENT_CREDENTIALS => client_credentials::grant(&app, &client, &form)?,
-        GRANT_TOKEN_EXCHANGE => token_exchange::grant(&app, &client, &form).await?,
-        _ => unreachable!("checked against SUPPORTED_GRANTS above"),
+    form.check(&[&COMMON, parameters(grant)])?;
+    let response = match grant {
+        GrantType::AuthorizationCode => authorization_code::grant(&app, &client, &form).await?,
+        GrantType::RefreshToken => refresh_token::grant(&app, &client, &form).await?,
+        GrantType::ClientCredentials => client_credentials::grant(&app, &client, &form)?,
+        GrantType::TokenExchange => token_exchange::grant(&app, &client, &form).await?,
     };
-    metrics::counter!("behalf_tokens_issued_total", "grant" => grant_type.to_string()).increment(1);
+    app.metrics.token_issued(grant.as_str());
     Ok(response.into_response())
 }

@@ -6,12 +6,12 @@
 //! `tokens::verified_cache`): a revocation committed anywhere counts at once.
 
 use crate::app::App;
-use crate::http::bearer::{self, BearerError};
 use crate::store::grants::GrantRow;
 use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, StoreError};
 use crate::tokens::access_token::AccessTokenClaims;
+use crate::web::bearer::{self, BearerError};
 use axum::http::HeaderMap;
 
 /// The bearer token of a request to a protected resource (RFC 6750 §2.1),

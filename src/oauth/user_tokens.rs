@@ -4,17 +4,19 @@
 //! one, and an ID token when `openid` was granted. Rows are prepared before the
 //! grant's transaction, written inside it, and signed after it commits.
 
-use super::clients::{Client, GRANT_REFRESH_TOKEN};
 use super::scope;
 use super::token_response::TokenResponse;
-use crate::app::App;
+use crate::clients::{Client, GrantType};
+use crate::config::Settings;
+use crate::digest;
 use crate::error::OAuthError;
 use crate::random;
-use crate::store::issued_tokens::IssuedTokenRow;
+use crate::store::issued_tokens::{IssuedTokenRow, TokenKind};
 use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::{AnyConnection, StoreError};
 use crate::tokens::access_token::{self, AccessTokenClaims, Audience};
 use crate::tokens::id_token::{self, IdTokenClaims};
+use crate::tokens::keyring::KeySet;
 
 pub struct UserTokens {
     claims: AccessTokenClaims,
@@ -38,11 +40,10 @@ pub struct Grant<'a> {
 }
 
 impl UserTokens {
-    pub fn prepare(app: &App, grant: Grant<'_>) -> Self {
-        let now = app.now();
-        let ttl = app.settings.access_token_ttl_seconds;
+    pub fn prepare(issuer: &str, settings: &Settings, now: i64, grant: Grant<'_>) -> Self {
+        let ttl = settings.access_token_ttl_seconds;
         let claims = AccessTokenClaims {
-            iss: app.issuer.clone(),
+            iss: issuer.to_string(),
             sub: grant.user_sub.to_string(),
             aud: Audience::from_list(grant.audiences),
             client_id: grant.client.client_id.clone(),
@@ -57,7 +58,7 @@ impl UserTokens {
         };
         let access_record = IssuedTokenRow {
             id: claims.jti.clone(),
-            kind: "access_token".into(),
+            kind: TokenKind::AccessToken.as_str().into(),
             client_id: grant.client.client_id.clone(),
             subject: grant.user_sub.to_string(),
             issued_at: now,
@@ -67,17 +68,17 @@ impl UserTokens {
             grant_id: None,
             parent_id: None,
         };
-        let refresh = grant.client.allows_grant(GRANT_REFRESH_TOKEN).then(|| {
+        let refresh = grant.client.allows_grant(GrantType::RefreshToken).then(|| {
             let token = random::secret();
             let row = RefreshTokenRow {
-                id: random::hash_hex(&token),
+                id: digest::hash_hex(&token),
                 family_id: grant.family_id.to_string(),
                 client_id: grant.client.client_id.clone(),
                 user_sub: grant.user_sub.to_string(),
                 scopes: grant.family_scopes.clone(),
                 auth_time: grant.auth_time,
                 issued_at: now,
-                expires_at: (now + app.settings.refresh_token_idle_seconds)
+                expires_at: (now + settings.refresh_token_idle_seconds)
                     .min(grant.family_expires_at),
                 family_expires_at: grant.family_expires_at,
                 used_at: None,
@@ -104,13 +105,12 @@ impl UserTokens {
     }
 
     /// Signs the tokens; call after the transaction committed.
-    pub fn respond(self, app: &App) -> Result<TokenResponse, OAuthError> {
-        let keys = app.keys.snapshot();
-        let access = access_token::issue(&keys, &self.claims)
+    pub fn respond(self, keys: &KeySet, issuer: &str) -> Result<TokenResponse, OAuthError> {
+        let access = access_token::issue(keys, &self.claims)
             .map_err(|_| OAuthError::server_error("no access-token signing key"))?;
         let id_token = if self.scopes.iter().any(|s| s == "openid") {
             let claims = IdTokenClaims {
-                iss: app.issuer.clone(),
+                iss: issuer.to_string(),
                 sub: self.claims.sub.clone(),
                 aud: self.claims.client_id.clone(),
                 exp: self.claims.exp,
@@ -121,7 +121,7 @@ impl UserTokens {
                 azp: self.claims.client_id.clone(),
             };
             Some(
-                id_token::sign(&keys, &claims)
+                id_token::sign(keys, &claims)
                     .ok_or_else(|| OAuthError::server_error("no ID-token signing key"))?,
             )
         } else {

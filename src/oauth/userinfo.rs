@@ -4,8 +4,8 @@
 //! about an active user.
 
 use crate::app::AppState;
-use crate::http::bearer::BearerError;
 use crate::oauth::token_state::bearer_user;
+use crate::web::bearer::BearerError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};

@@ -1,10 +1,40 @@
-//! The `access_requests` table: an agent asks a user for access (DESIGN.md
-//! "Concepts"). `expired` is not stored: a pending request past `expires_at` is
-//! expired when read.
+//! The `access_requests` table: an agent asks a user for access
+//! (docs/contract.md "Concepts"). The stored states are `RequestState`;
+//! `expired` is not stored: a pending request past `expires_at` is expired when read.
 
 use super::schema::access_requests;
 use super::{AnyConnection, StoreError};
 use diesel::prelude::*;
+
+/// The `status` column: where a request stands once written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestState {
+    Pending,
+    Approved,
+    Denied,
+    Cancelled,
+}
+
+impl RequestState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// The column's value; anything unknown reads as cancelled (never usable).
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "pending" => Self::Pending,
+            "approved" => Self::Approved,
+            "denied" => Self::Denied,
+            _ => Self::Cancelled,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = access_requests)]
@@ -25,6 +55,10 @@ pub struct AccessRequestRow {
 }
 
 impl AccessRequestRow {
+    pub fn state(&self) -> RequestState {
+        RequestState::parse(&self.status)
+    }
+
     pub fn insert(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
         diesel::insert_into(access_requests::table)
             .values(self)
@@ -48,7 +82,7 @@ impl AccessRequestRow {
     ) -> Result<Vec<Self>, StoreError> {
         Ok(access_requests::table
             .filter(access_requests::subject_sub.eq(subject_sub))
-            .filter(access_requests::status.eq("pending"))
+            .filter(access_requests::status.eq(RequestState::Pending.as_str()))
             .filter(access_requests::expires_at.gt(now))
             .order(access_requests::created_at.desc())
             .select(Self::as_select())
@@ -59,18 +93,18 @@ impl AccessRequestRow {
     pub fn decide(
         conn: &mut AnyConnection,
         id: &str,
-        status: &str,
+        status: RequestState,
         grant: Option<(&str, &str, i64)>,
         now: i64,
     ) -> Result<bool, StoreError> {
         let pending = access_requests::table
             .find(id)
-            .filter(access_requests::status.eq("pending"))
+            .filter(access_requests::status.eq(RequestState::Pending.as_str()))
             .filter(access_requests::expires_at.gt(now));
         let updated = match grant {
             Some((grant_id, scopes, duration)) => diesel::update(pending)
                 .set((
-                    access_requests::status.eq(status),
+                    access_requests::status.eq(status.as_str()),
                     access_requests::decided_at.eq(now),
                     access_requests::grant_id.eq(grant_id),
                     access_requests::scopes.eq(scopes),
@@ -79,7 +113,7 @@ impl AccessRequestRow {
                 .execute(conn)?,
             None => diesel::update(pending)
                 .set((
-                    access_requests::status.eq(status),
+                    access_requests::status.eq(status.as_str()),
                     access_requests::decided_at.eq(now),
                 ))
                 .execute(conn)?,

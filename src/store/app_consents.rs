@@ -27,16 +27,50 @@ impl AppConsentRow {
             .optional()?)
     }
 
-    /// Replaces the remembered consent (delete first: the write opens the transaction).
-    pub fn upsert(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
-        conn.transaction(|c| {
-            diesel::delete(app_consents::table.find((&self.user_sub, &self.client_id)))
-                .execute(c)?;
-            diesel::insert_into(app_consents::table)
-                .values(self)
-                .execute(c)?;
-            Ok(())
-        })
+    /// The remembered consent, locked for this transaction: a row is created
+    /// (with no scopes) if there is none, and touched, so that a concurrent
+    /// consent for the same user and app waits for this one and then reads what
+    /// it wrote (two tabs never lose each other's scopes). Call first in the
+    /// transaction that will `set_scopes`.
+    pub fn lock(
+        conn: &mut AnyConnection,
+        user_sub: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<Self, StoreError> {
+        let empty = Self {
+            user_sub: user_sub.to_string(),
+            client_id: client_id.to_string(),
+            scopes: String::new(),
+            granted_at: now,
+        };
+        native!(conn, |c| diesel::insert_into(app_consents::table)
+            .values(&empty)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        diesel::update(app_consents::table.find((user_sub, client_id)))
+            .set(app_consents::granted_at.eq(now))
+            .execute(conn)?;
+        Ok(Self::find(conn, user_sub, client_id)?.unwrap_or(empty))
+    }
+
+    /// Stores the scopes of a consent locked by `lock`.
+    pub fn set_scopes(
+        conn: &mut AnyConnection,
+        user_sub: &str,
+        client_id: &str,
+        scopes: &str,
+    ) -> Result<(), StoreError> {
+        diesel::update(app_consents::table.find((user_sub, client_id)))
+            .set(app_consents::scopes.eq(scopes))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Whether every one of `scopes` has been allowed.
+    pub fn covers(&self, scopes: &[String]) -> bool {
+        let allowed = self.scope_list();
+        scopes.iter().all(|s| allowed.contains(&s.as_str()))
     }
 
     pub fn scope_list(&self) -> Vec<&str> {

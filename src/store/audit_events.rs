@@ -6,7 +6,7 @@
 
 use super::schema::audit_events;
 use super::{AnyConnection, StoreError};
-use crate::random::sha256;
+use crate::digest::sha256;
 use diesel::prelude::*;
 
 /// Any stable number: it names the lock that serializes appends on PostgreSQL.
@@ -193,6 +193,18 @@ pub fn for_subject(
 ) -> Result<Vec<AuditEventRow>, StoreError> {
     Ok(audit_events::table
         .filter(audit_events::subject.eq(subject))
+        .order(audit_events::seq.asc())
+        .select(AuditEventRow::as_select())
+        .load(conn)?)
+}
+
+/// The events about any of `subjects`, in order (one query for a page of grants).
+pub fn for_subjects(
+    conn: &mut AnyConnection,
+    subjects: &[String],
+) -> Result<Vec<AuditEventRow>, StoreError> {
+    Ok(audit_events::table
+        .filter(audit_events::subject.eq_any(subjects))
         .order(audit_events::seq.asc())
         .select(AuditEventRow::as_select())
         .load(conn)?)

@@ -42,6 +42,10 @@ impl AuthorizationCodeRow {
         Ok(updated == 1)
     }
 
+    pub fn scope_list(&self) -> Vec<String> {
+        super::split_list(&self.scopes)
+    }
+
     pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Self>, StoreError> {
         Ok(authorization_codes::table
             .find(id)

@@ -5,6 +5,30 @@ use super::schema::grants;
 use super::{AnyConnection, StoreError};
 use diesel::prelude::*;
 
+/// Who ended a grant: the `revoked_by` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndedBy {
+    User,
+    Agent,
+}
+
+impl EndedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Agent => "agent",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "user" => Some(Self::User),
+            "agent" => Some(Self::Agent),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = grants)]
 pub struct GrantRow {
@@ -55,7 +79,7 @@ impl GrantRow {
     pub fn revoke(
         conn: &mut AnyConnection,
         id: &str,
-        by: &str,
+        by: EndedBy,
         now: i64,
     ) -> Result<bool, StoreError> {
         let updated = diesel::update(
@@ -64,9 +88,16 @@ impl GrantRow {
                 .filter(grants::revoked_at.is_null())
                 .filter(grants::expires_at.gt(now)),
         )
-        .set((grants::revoked_at.eq(now), grants::revoked_by.eq(by)))
+        .set((
+            grants::revoked_at.eq(now),
+            grants::revoked_by.eq(by.as_str()),
+        ))
         .execute(conn)?;
         Ok(updated == 1)
+    }
+
+    pub fn ended_by(&self) -> Option<EndedBy> {
+        self.revoked_by.as_deref().and_then(EndedBy::parse)
     }
 
     pub fn is_active(&self, now: i64) -> bool {
@@ -74,18 +105,10 @@ impl GrantRow {
     }
 
     pub fn scope_list(&self) -> Vec<String> {
-        self.scopes
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
+        super::split_list(&self.scopes)
     }
 
     pub fn audience_list(&self) -> Vec<String> {
-        self.audiences
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
+        super::split_list(&self.audiences)
     }
 }

@@ -7,6 +7,24 @@ use super::schema::issued_tokens;
 use super::{AnyConnection, StoreError};
 use diesel::prelude::*;
 
+/// The `kind` column: what sort of token a row remembers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A user's or a client's own access token.
+    AccessToken,
+    /// A token minted by exchange under a grant, with `act`.
+    DelegatedAccessToken,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessToken => "access_token",
+            Self::DelegatedAccessToken => "delegated_access_token",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = issued_tokens)]
 pub struct IssuedTokenRow {

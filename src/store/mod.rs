@@ -52,6 +52,14 @@ pub enum AnyConnection {
     Sqlite(SqliteConnection),
 }
 
+/// A space-separated column (scopes, audiences) as its items, empty ones dropped.
+pub fn split_list(list: &str) -> Vec<String> {
+    list.split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Which backend a `database_url` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {

@@ -45,6 +45,10 @@ impl RefreshTokenRow {
         Ok(updated == 1)
     }
 
+    pub fn scope_list(&self) -> Vec<String> {
+        super::split_list(&self.scopes)
+    }
+
     pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Self>, StoreError> {
         Ok(refresh_tokens::table
             .find(id)

@@ -43,6 +43,17 @@ impl UserRow {
             .optional())?)
     }
 
+    /// The users among `subs` (one query for the names on a page).
+    pub fn find_by_subs(
+        conn: &mut AnyConnection,
+        subs: &[String],
+    ) -> Result<Vec<Self>, StoreError> {
+        Ok(users::table
+            .filter(users::sub.eq_any(subs))
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
     /// Marks the user disabled; `false` if no such user.
     pub fn disable(conn: &mut AnyConnection, username: &str, now: i64) -> Result<bool, StoreError> {
         let updated = diesel::update(users::table.filter(users::username.eq(username)))

@@ -5,7 +5,7 @@
 use super::jws;
 use super::keyring::KeySet;
 use super::signing_key::Purpose;
-use crate::random::sha256;
+use crate::digest::sha256;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;

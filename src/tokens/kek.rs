@@ -1,23 +1,19 @@
 //! The key-encryption key: AES-256-GCM over the private signing keys, so that a
-//! copy of the database alone does not yield them. It comes from
-//! `BEHALF_KEY_ENCRYPTION_KEY`, or for SQLite from a `0600` file beside the database.
+//! copy of the database alone does not yield them (docs/security.md H4). The
+//! 32-byte root secret comes from `BEHALF_KEY_ENCRYPTION_KEY`, or for SQLite
+//! from a `0600` file beside the database; `server_mac` derives its key from it too.
 
-use crate::config::{Settings, decode_key};
 use crate::random::random_bytes;
 use crate::secret::Secret;
 use crate::store::Backend;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use aws_lc_rs::hmac;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use std::io::Write;
 use std::path::PathBuf;
 
 pub struct KeyEncryptionKey {
     aead: LessSafeKey,
-    /// A MAC key derived from the same secret, for values the server hands out
-    /// and must recognise later (e.g. the re-authentication marker).
-    mac: hmac::Key,
 }
 
 #[derive(Debug)]
@@ -27,23 +23,9 @@ impl KeyEncryptionKey {
     pub fn from_bytes(bytes: &Secret<[u8; 32]>) -> Self {
         let key =
             UnboundKey::new(&AES_256_GCM, bytes.expose()).expect("32 bytes is an AES-256 key");
-        let derive = hmac::Key::new(hmac::HMAC_SHA256, bytes.expose());
-        let mac_key = hmac::sign(&derive, b"behalf: server MAC key v1");
         Self {
             aead: LessSafeKey::new(key),
-            mac: hmac::Key::new(hmac::HMAC_SHA256, mac_key.as_ref()),
         }
-    }
-
-    /// A base64url MAC over `data`, shared by every instance with the same key.
-    pub fn mac(&self, data: &str) -> String {
-        URL_SAFE_NO_PAD.encode(hmac::sign(&self.mac, data.as_bytes()))
-    }
-
-    pub fn verify_mac(&self, data: &str, tag: &str) -> bool {
-        URL_SAFE_NO_PAD
-            .decode(tag)
-            .is_ok_and(|tag| hmac::verify(&self.mac, data.as_bytes(), &tag).is_ok())
     }
 
     /// `nonce || ciphertext || tag`, bound to `context` (the key id) as associated data.
@@ -77,12 +59,16 @@ impl KeyEncryptionKey {
     }
 }
 
-/// Where the key-encryption key comes from, as the README explains.
-pub fn resolve(settings: &Settings) -> Result<KeyEncryptionKey, String> {
-    if let Some(bytes) = settings.key_encryption_key_bytes()? {
-        return Ok(KeyEncryptionKey::from_bytes(&bytes));
+/// The root secret: the configured one, or for SQLite the key file's (as the
+/// README explains). `configured` is `Settings::key_encryption_key_bytes`.
+pub fn resolve(
+    configured: Option<Secret<[u8; 32]>>,
+    backend: &Backend,
+) -> Result<Secret<[u8; 32]>, String> {
+    if let Some(bytes) = configured {
+        return Ok(bytes);
     }
-    match settings.backend()? {
+    match backend {
         Backend::Sqlite(path) => key_file(PathBuf::from(format!("{path}.kek"))),
         Backend::Postgres(_) => {
             Err("key_encryption_key (BEHALF_KEY_ENCRYPTION_KEY) is required with PostgreSQL".into())
@@ -91,11 +77,11 @@ pub fn resolve(settings: &Settings) -> Result<KeyEncryptionKey, String> {
 }
 
 /// Reads the key file, or creates it (mode 0600, never overwriting) on first start.
-fn key_file(path: PathBuf) -> Result<KeyEncryptionKey, String> {
+fn key_file(path: PathBuf) -> Result<Secret<[u8; 32]>, String> {
     let shown = path.display().to_string();
     match std::fs::read_to_string(&path) {
         Ok(text) => decode_key(text.trim())
-            .map(|k| KeyEncryptionKey::from_bytes(&Secret::new(k)))
+            .map(Secret::new)
             .ok_or_else(|| format!("key file {shown}: not 32 bytes of base64")),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let bytes: [u8; 32] = random_bytes(32).try_into().expect("32 bytes");
@@ -113,15 +99,34 @@ fn key_file(path: PathBuf) -> Result<KeyEncryptionKey, String> {
                 .and_then(|_| file.sync_all())
                 .map_err(|e| format!("cannot write key file {shown}: {e}"))?;
             tracing::info!(path = %shown, "created the key-encryption key file");
-            Ok(KeyEncryptionKey::from_bytes(&Secret::new(bytes)))
+            Ok(Secret::new(bytes))
         }
         Err(e) => Err(format!("cannot read key file {shown}: {e}")),
     }
 }
 
+/// Base64, standard or URL-safe, padding optional.
+pub fn decode_key(encoded: &str) -> Option<[u8; 32]> {
+    let unpadded = encoded.trim_end_matches('=');
+    let bytes = STANDARD_NO_PAD
+        .decode(unpadded)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(unpadded))
+        .ok()?;
+    bytes.try_into().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_decode_in_every_base64_flavour() {
+        let std = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+        assert!(decode_key(std).is_some());
+        assert!(decode_key(std.trim_end_matches('=')).is_some());
+        assert!(decode_key("q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA").is_some());
+        assert!(decode_key("too-short").is_none());
+    }
 
     #[test]
     fn sealed_keys_open_only_with_the_same_key_and_context() {

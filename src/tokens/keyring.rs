@@ -130,10 +130,6 @@ impl KeyRing {
         }
     }
 
-    pub fn kek(&self) -> &KeyEncryptionKey {
-        &self.kek
-    }
-
     pub fn snapshot(&self) -> Arc<KeySet> {
         self.current.read().expect("key ring lock").clone()
     }

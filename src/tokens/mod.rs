@@ -7,6 +7,7 @@ pub mod id_token;
 pub mod jws;
 pub mod kek;
 pub mod keyring;
+pub mod server_mac;
 pub mod signing_key;
 pub mod verified_cache;
 pub mod verifier;

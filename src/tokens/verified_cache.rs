@@ -10,7 +10,7 @@
 use super::access_token::AccessTokenClaims;
 use super::keyring::KeySet;
 use super::verifier::{MAX_TOKEN_LEN, VerifyError, check_time, verify_access_token};
-use crate::random::sha256;
+use crate::digest::sha256;
 use std::collections::HashMap;
 use std::sync::Mutex;
 

@@ -225,7 +225,7 @@ pub fn pkce() -> (String, String) {
     use base64::Engine;
     let verifier = behalf::random::token(32);
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(behalf::random::sha256(verifier.as_bytes()));
+        .encode(behalf::digest::sha256(verifier.as_bytes()));
     (verifier, challenge)
 }
 

@@ -307,7 +307,7 @@ fn audit_verify_passes_an_intact_trail_and_names_the_first_tampered_event() {
                         c,
                         1000 + i,
                         "alice",
-                        "grant.created",
+                        behalf::audit::Action::GrantCreated,
                         Some("g1"),
                         serde_json::json!({"n": i}),
                     )

@@ -4,7 +4,7 @@ use crate::browser::{
     Browser, ClientSpec, add_code_client, add_user, authorize_url, pkce, query_of, redeem,
 };
 use crate::helpers::TestApp;
-use behalf::random::hash_hex;
+use behalf::digest::hash_hex;
 use behalf::store::authorization_codes::AuthorizationCodeRow;
 use behalf::store::refresh_tokens::RefreshTokenRow;
 use reqwest::StatusCode;

@@ -47,9 +47,13 @@ pub async fn approve(d: &Desk, scope: &str, duration: i64) -> String {
         .await
         .unwrap()
         .unwrap();
+    let state = &d.app.state;
     requests::answer(
-        &d.app.state,
-        &alice,
+        &state.db,
+        &state.settings.policy,
+        &state.default_audience,
+        state.now(),
+        &alice.sub,
         &id,
         Answer::Approve {
             duration: None,

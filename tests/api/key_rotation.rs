@@ -75,7 +75,7 @@ async fn a_key_ring_reload_picks_up_keys_rotated_by_another_process() {
     // Another process (e.g. `behalf keys rotate`) writes a key through its own ring.
     let other = behalf::tokens::keyring::KeyRing::new(
         behalf::tokens::kek::KeyEncryptionKey::from_bytes(&behalf::secret::Secret::new(
-            behalf::config::decode_key(crate::helpers::TEST_KEK).unwrap(),
+            behalf::tokens::kek::decode_key(crate::helpers::TEST_KEK).unwrap(),
         )),
         3660,
         behalf::tokens::signing_key::Algorithm::ES256,

@@ -201,7 +201,7 @@ async fn failed_sign_ins_are_throttled_per_account() {
     let app = TestApp::spawn().await;
     add_user(&app, "alice", false).await;
     let browser = Browser::new(&app);
-    for _ in 0..behalf::consent::throttle::MAX_PER_ACCOUNT {
+    for _ in 0..behalf::accounts::throttle::MAX_PER_ACCOUNT {
         assert_eq!(
             browser.sign_in("/login", "alice", "wrong").await.status,
             StatusCode::UNAUTHORIZED
@@ -213,7 +213,8 @@ async fn failed_sign_ins_are_throttled_per_account() {
         StatusCode::TOO_MANY_REQUESTS,
         "even the right password waits"
     );
-    app.clock.advance(behalf::consent::throttle::WINDOW_SECONDS);
+    app.clock
+        .advance(behalf::accounts::throttle::WINDOW_SECONDS);
     assert_eq!(
         browser.sign_in("/login", "alice", PASSWORD).await.status,
         StatusCode::SEE_OTHER
@@ -229,7 +230,7 @@ async fn the_throttle_is_shared_by_every_instance_on_the_database() {
     let mut settings = first.db.settings();
     settings.issuer = Some(first.issuer().to_string());
     let second = TestApp::spawn_with(first.db.clone(), settings, first.clock.clone()).await;
-    for attempt in 0..behalf::consent::throttle::MAX_PER_ACCOUNT {
+    for attempt in 0..behalf::accounts::throttle::MAX_PER_ACCOUNT {
         let app = if attempt % 2 == 0 { &first } else { &second };
         let page = Browser::new(app).sign_in("/login", "alice", "wrong").await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
@@ -241,7 +242,7 @@ async fn the_throttle_is_shared_by_every_instance_on_the_database() {
     // Past the window the sweep forgets the failures, and alice may sign in.
     first
         .clock
-        .advance(behalf::consent::throttle::WINDOW_SECONDS);
+        .advance(behalf::accounts::throttle::WINDOW_SECONDS);
     let swept = behalf::sweep::sweep(&first.state).await.unwrap();
     assert_eq!(
         swept.login_failures, 10,
@@ -256,7 +257,7 @@ async fn the_throttle_is_shared_by_every_instance_on_the_database() {
 /// Twenty failures from one address, whatever the names, stop the next name too.
 #[tokio::test]
 async fn an_address_is_throttled_across_account_names() {
-    use behalf::consent::throttle::{MAX_PER_ADDRESS, allows, record_failure};
+    use behalf::accounts::throttle::{MAX_PER_ADDRESS, allows, record_failure};
     let app = TestApp::spawn().await;
     let (db, now) = (&app.state.db, app.clock_now());
     for i in 0..MAX_PER_ADDRESS {
@@ -281,7 +282,7 @@ async fn an_address_is_throttled_across_account_names() {
 /// `X-Forwarded-For`; without one, the header is ignored and counts nothing.
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own() {
-    use behalf::consent::throttle::MAX_PER_ADDRESS;
+    use behalf::accounts::throttle::MAX_PER_ADDRESS;
     async fn fail_from_many_names(app: &TestApp, forwarded_for: &str) {
         for i in 0..MAX_PER_ADDRESS {
             let page = Browser::behind_proxy(app, forwarded_for)

@@ -58,7 +58,14 @@ async fn opening_the_database_while_another_process_closes_it_waits() {
         let first = Database::connect(backend.clone()).await.unwrap();
         first
             .write(move |c| {
-                behalf::audit::record(c, round, "test", "test.round", None, serde_json::json!({}))
+                behalf::audit::record(
+                    c,
+                    round,
+                    "test",
+                    behalf::audit::Action::GrantCreated,
+                    None,
+                    serde_json::json!({}),
+                )
             })
             .await
             .unwrap();

@@ -106,10 +106,12 @@ async fn no_token_outlives_its_grant_its_actor_or_itself() {
                             .await
                             .unwrap()
                             .unwrap();
+                        let state = &g.d.app.state;
                         let _ = behalf::delegation::grants::end(
-                            &g.d.app.state,
+                            &state.db,
+                            state.now(),
                             &g.grant_id,
-                            behalf::delegation::grants::EndedBy::User,
+                            behalf::store::grants::EndedBy::User,
                             &alice.sub,
                         )
                         .await;

@@ -1,7 +1,7 @@
 //! The authorization endpoint (RFC 6749 §3.1, §4.1; OIDC Core §3.1.2): request
 //! validation, the sign-in and consent decisions, and issuing the code.
 
-pub mod consent;
+pub mod app_consent;
 pub mod endpoint;
 pub mod request;
 pub mod response;

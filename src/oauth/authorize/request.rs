@@ -4,10 +4,11 @@
 
 use super::response::Redirect;
 use crate::app::App;
+use crate::clients::{Client, GrantType};
 use crate::config::is_loopback_host;
-use crate::http::form::OAuthForm;
-use crate::oauth::clients::{Client, GRANT_AUTHORIZATION_CODE};
 use crate::oauth::{pkce, scope};
+use crate::tokens::server_mac::ServerMac;
+use crate::web::form::OAuthForm;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
@@ -22,11 +23,8 @@ fn reauth_mac_input(time: i64, client_id: &str, code_challenge: &str) -> String 
 }
 
 /// The marker value for a forced sign-in started at `time`.
-pub fn reauth_marker(app: &App, time: i64, client_id: &str, code_challenge: &str) -> String {
-    let mac = app
-        .keys
-        .kek()
-        .mac(&reauth_mac_input(time, client_id, code_challenge));
+pub fn reauth_marker(mac: &ServerMac, time: i64, client_id: &str, code_challenge: &str) -> String {
+    let mac = mac.sign(&reauth_mac_input(time, client_id, code_challenge));
     format!("{time}.{mac}")
 }
 
@@ -34,9 +32,8 @@ pub fn reauth_marker(app: &App, time: i64, client_id: &str, code_challenge: &str
 fn reauth_time(app: &App, value: &str, client_id: &str, code_challenge: &str) -> Option<i64> {
     let (time, mac) = value.split_once('.')?;
     let time: i64 = time.parse().ok()?;
-    app.keys
-        .kek()
-        .verify_mac(&reauth_mac_input(time, client_id, code_challenge), mac)
+    app.mac
+        .verify(&reauth_mac_input(time, client_id, code_challenge), mac)
         .then_some(time)
 }
 
@@ -198,7 +195,7 @@ pub async fn validate(app: &App, form: &OAuthForm) -> Result<AuthorizationReques
         }
         None => return Err(fail("invalid_request", "response_type is missing")),
     }
-    if !client.allows_grant(GRANT_AUTHORIZATION_CODE) {
+    if !client.allows_grant(GrantType::AuthorizationCode) {
         return Err(fail(
             "unauthorized_client",
             "this client may not use the authorization code flow",

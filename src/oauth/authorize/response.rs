@@ -2,15 +2,15 @@
 //! always with `state` and `iss` (RFC 6749 §4.1.2, RFC 9207), as a 303.
 
 use super::request::AuthorizationRequest;
-use crate::app::App;
-use crate::consent::pages;
+use crate::digest;
 use crate::random;
-use crate::store::StoreError;
 use crate::store::authorization_codes::AuthorizationCodeRow;
 use crate::store::users::UserRow;
+use crate::store::{Database, StoreError};
+use crate::web::pages;
 use axum::response::{IntoResponse, Response};
 
-/// Codes live 60 seconds (SECURITY.md B3).
+/// Codes live 60 seconds (docs/security.md B3).
 pub const CODE_TTL_SECONDS: i64 = 60;
 
 #[derive(Debug)]
@@ -48,17 +48,16 @@ impl IntoResponse for Redirect {
     }
 }
 
-/// Stores a new code for `user` (only its hash) and builds the redirect carrying it.
-pub async fn issue_code(
-    app: &App,
+/// A new code for `user` and the row that stores only its hash.
+pub fn new_code(
     request: &AuthorizationRequest,
     user: &UserRow,
     auth_time: i64,
-) -> Result<Redirect, StoreError> {
+    now: i64,
+) -> (String, AuthorizationCodeRow) {
     let code = random::secret();
-    let now = app.now();
     let row = AuthorizationCodeRow {
-        id: random::hash_hex(&code),
+        id: digest::hash_hex(&code),
         client_id: request.client.client_id.clone(),
         redirect_uri: request.redirect_uri.clone(),
         user_sub: user.sub.clone(),
@@ -70,11 +69,29 @@ pub async fn issue_code(
         expires_at: now + CODE_TTL_SECONDS,
         redeemed_at: None,
     };
-    app.db.write(move |c| row.insert(c)).await?;
-    let mut params = vec![("code", code.as_str())];
+    (code, row)
+}
+
+/// The redirect that hands `code` to the client, with `state` and `iss`.
+pub fn code_redirect(issuer: &str, request: &AuthorizationRequest, code: &str) -> Redirect {
+    let mut params = vec![("code", code)];
     if let Some(state) = &request.state {
         params.push(("state", state));
     }
-    params.push(("iss", &app.issuer));
-    Ok(Redirect::to(&request.redirect_uri, &params))
+    params.push(("iss", issuer));
+    Redirect::to(&request.redirect_uri, &params)
+}
+
+/// Stores a new code for `user` and builds the redirect carrying it.
+pub async fn issue_code(
+    db: &Database,
+    issuer: &str,
+    now: i64,
+    request: &AuthorizationRequest,
+    user: &UserRow,
+    auth_time: i64,
+) -> Result<Redirect, StoreError> {
+    let (code, row) = new_code(request, user, auth_time, now);
+    db.write(move |c| row.insert(c)).await?;
+    Ok(code_redirect(issuer, request, &code))
 }

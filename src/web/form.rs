@@ -1,4 +1,5 @@
-//! The strict form extractor of the OAuth endpoints (RFC 6749 §3.1, §3.2):
+//! The strict form extractor of the OAuth endpoints, and the declaration of
+//! the parameters each accepts (RFC 6749 §3.1, §3.2):
 //! `application/x-www-form-urlencoded` only, parameters without a value are
 //! treated as omitted, and a parameter sent twice is `invalid_request` (only
 //! `resource`, `audience` and `scope`-like lists declared repeatable may repeat).
@@ -8,6 +9,14 @@ use crate::error::OAuthError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header::CONTENT_TYPE;
+
+/// The parameters an endpoint or a grant accepts, declared as data: `single`
+/// ones may appear once, `repeatable` ones (RFC 8707 `resource`, RFC 8693
+/// `audience`) any number of times.
+pub struct Parameters {
+    pub single: &'static [&'static str],
+    pub repeatable: &'static [&'static str],
+}
 
 #[derive(Debug, Default)]
 pub struct OAuthForm {
@@ -38,6 +47,16 @@ impl OAuthForm {
     pub fn required(&self, name: &str) -> Result<&str, OAuthError> {
         self.single(name)?
             .ok_or_else(|| OAuthError::invalid_request(format!("parameter {name} is missing")))
+    }
+
+    /// Refuses a parameter that the declarations allow once but that was sent
+    /// more than once. Parameters nobody declares are ignored (RFC 6749 §3.2:
+    /// "The authorization server MUST ignore unrecognized request parameters").
+    pub fn check(&self, declared: &[&Parameters]) -> Result<(), OAuthError> {
+        for name in declared.iter().flat_map(|d| d.single.iter()) {
+            self.single(name)?;
+        }
+        Ok(())
     }
 
     /// A repeatable parameter (RFC 8707 `resource`, RFC 8693 `audience`).
@@ -88,5 +107,20 @@ mod tests {
         assert_eq!(form.single("c").unwrap(), Some("x y"));
         assert_eq!(form.all("r"), vec!["1", "2"]);
         assert!(form.required("missing").is_err());
+    }
+
+    #[test]
+    fn a_declared_single_parameter_sent_twice_is_refused_and_an_undeclared_one_ignored() {
+        use super::Parameters;
+        const GRANT: Parameters = Parameters {
+            single: &["code"],
+            repeatable: &["resource"],
+        };
+        assert!(OAuthForm::parse(b"code=1&code=2").check(&[&GRANT]).is_err());
+        assert!(
+            OAuthForm::parse(b"code=1&resource=a&resource=b&x=1&x=2")
+                .check(&[&GRANT])
+                .is_ok()
+        );
     }
 }

@@ -1,20 +1,15 @@
-//! The HTTP surface: the router, its middleware (request ids, tracing without
-//! secrets, body limit, timeout, panic catching, metrics), and the small
-//! endpoints that are not OAuth grants (discovery, JWKS, health, metrics).
+//! The one place that wires paths to handlers (docs/contract.md lists them),
+//! and the middleware every request passes: request ids, tracing without
+//! secrets, body limit, timeout, panic catching, metrics.
 
-pub mod bearer;
-pub mod client_address;
-pub mod discovery;
-pub mod form;
-pub mod health;
-pub mod jwks;
-pub mod metrics;
-
+use crate::accounts::sign_in;
 use crate::app::AppState;
-use crate::consent::{account, account_actions, login, pages};
 use crate::delegation::api;
-use crate::oauth::authorize::{consent, endpoint};
-use crate::oauth::{introspection, revocation, token_endpoint, userinfo};
+use crate::delegation::consent_screen::{forms, page};
+use crate::oauth::authorize::{app_consent, endpoint};
+use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
+use crate::ops::{health, metrics};
+use crate::web::pages;
 use axum::Router;
 use axum::http::{HeaderName, Request, header};
 use axum::routing::{get, post};
@@ -76,7 +71,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/jwks.json", get(jwks::jwks))
         .route("/authorize", get(endpoint::get).post(endpoint::post))
-        .route("/authorize/consent", post(consent::decision))
+        .route("/authorize/consent", post(app_consent::decision))
         .route("/token", post(token_endpoint::token))
         .route("/introspect", post(introspection::introspect))
         .route("/revoke", post(revocation::revoke))
@@ -84,16 +79,13 @@ pub fn router(state: AppState) -> Router {
             "/userinfo",
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
-        .route("/login", get(login::show).post(login::submit))
-        .route("/logout", post(login::logout))
-        .route("/account", get(account::show))
-        .route(
-            "/account/requests/{id}/approve",
-            post(account_actions::approve),
-        )
-        .route("/account/requests/{id}/deny", post(account_actions::deny))
-        .route("/account/grants", post(account_actions::create))
-        .route("/account/grants/{id}/revoke", post(account_actions::revoke))
+        .route("/login", get(sign_in::show).post(sign_in::submit))
+        .route("/logout", post(sign_in::logout))
+        .route("/account", get(page::show))
+        .route("/account/requests/{id}/approve", post(forms::approve))
+        .route("/account/requests/{id}/deny", post(forms::deny))
+        .route("/account/grants", post(forms::create))
+        .route("/account/grants/{id}/revoke", post(forms::revoke))
         .route("/api/access-requests", post(api::create_request))
         .route(
             "/api/access-requests/{id}",
@@ -104,7 +96,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::render))
-        .route_layer(axum::middleware::from_fn(metrics::track))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(middleware)
         .with_state(state)
 }

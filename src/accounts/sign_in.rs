@@ -3,16 +3,13 @@
 //! argon2 verification runs when there is no hash to check). Failures are
 //! throttled per account and per address (SECURITY.md J3, J4, J5).
 
-use super::pages;
-use super::return_to;
-use super::session;
-use super::throttle;
-use crate::accounts::password;
+use super::{password, sessions, throttle};
 use crate::app::AppState;
-use crate::http::client_address::client_address;
-use crate::http::form::OAuthForm;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
+use crate::web::client_address::client_address;
+use crate::web::form::OAuthForm;
+use crate::web::{pages, return_to, session};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -52,18 +49,22 @@ pub async fn show(
 ) -> Response {
     let query = OAuthForm::parse(query.unwrap_or_default().as_bytes());
     let return_to = return_to::or_default(query.single("return_to").ok().flatten());
-    match session::current(&app, &headers).await {
+    let now = app.now();
+    match session::current(&app.db, &headers, now).await {
         Ok(Some(existing)) => login_page(StatusCode::OK, &existing, return_to, "", ""),
-        Ok(None) => match session::start(&app, None, None).await {
-            Ok((cookie, row)) => {
-                let mut response = login_page(StatusCode::OK, &row, return_to, "", "");
-                response
-                    .headers_mut()
-                    .insert(header::SET_COOKIE, session::set_cookie(&app, &cookie));
-                response
+        Ok(None) => {
+            match sessions::start(&app.db, now, sessions::ANONYMOUS_TTL, None, None).await {
+                Ok((cookie, row)) => {
+                    let mut response = login_page(StatusCode::OK, &row, return_to, "", "");
+                    response.headers_mut().insert(
+                        header::SET_COOKIE,
+                        session::set_cookie(app.secure_cookies(), &cookie),
+                    );
+                    response
+                }
+                Err(e) => unavailable(e),
             }
-            Err(e) => unavailable(e),
-        },
+        }
         Err(e) => unavailable(e),
     }
 }
@@ -85,13 +86,13 @@ pub async fn submit(
     let field = |name| form.single(name).ok().flatten().unwrap_or_default();
     let (username, password_given) = (field("username"), field("password"));
     let return_to = return_to::or_default(Some(field("return_to")));
-    let session = match session::current(&app, &headers).await {
+    let now = app.now();
+    let session = match session::current(&app.db, &headers, now).await {
         Ok(Some(s)) if session::csrf_matches(&s, Some(field("csrf_token"))) => s,
         Ok(_) => return pages::error(StatusCode::FORBIDDEN, "Sign-in refused", EXPIRED),
         Err(e) => return unavailable(e),
     };
     let address = client_address(peer.ip(), &headers, &app.trusted_proxies).to_string();
-    let now = app.now();
     let allowed = match throttle::allows(&app.db, username, &address, now).await {
         Ok(allowed) => allowed,
         Err(e) => return unavailable(e),
@@ -143,13 +144,15 @@ pub async fn submit(
     if let Err(e) = throttle::record_success(&app.db, username).await {
         return unavailable(e);
     }
-    match session::start(&app, Some(&user), Some(session.id.clone())).await {
+    let ttl = app.settings.session_ttl_seconds;
+    match sessions::start(&app.db, now, ttl, Some(&user), Some(session.id.clone())).await {
         Ok((cookie, _)) => {
             tracing::info!(sub = %user.sub, "signed in");
             let mut response = pages::see_other(return_to);
-            response
-                .headers_mut()
-                .insert(header::SET_COOKIE, session::set_cookie(&app, &cookie));
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                session::set_cookie(app.secure_cookies(), &cookie),
+            );
             response
         }
         Err(e) => unavailable(e),
@@ -159,7 +162,7 @@ pub async fn submit(
 pub async fn logout(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = OAuthForm::parse(&body);
     let presented = form.single("csrf_token").ok().flatten();
-    let session = match session::current(&app, &headers).await {
+    let session = match session::current(&app.db, &headers, app.now()).await {
         Ok(Some(s)) if session::csrf_matches(&s, presented) => s,
         Ok(_) => {
             return pages::error(StatusCode::FORBIDDEN, "Sign-out refused", EXPIRED);
@@ -174,8 +177,9 @@ pub async fn logout(State(app): State<AppState>, headers: HeaderMap, body: Bytes
         return unavailable(e);
     }
     let mut response = pages::see_other("/login");
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, session::clear_cookie(&app));
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session::clear_cookie(app.secure_cookies()),
+    );
     response.into_response()
 }

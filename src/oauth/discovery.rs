@@ -2,7 +2,7 @@
 //! documents are the same and list exactly what this build implements.
 
 use crate::app::AppState;
-use crate::oauth::token_endpoint::SUPPORTED_GRANTS;
+use crate::clients::GrantType;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -21,7 +21,7 @@ pub struct Metadata {
     scopes_supported: &'static [&'static str],
     response_types_supported: &'static [&'static str],
     response_modes_supported: &'static [&'static str],
-    grant_types_supported: &'static [&'static str],
+    grant_types_supported: Vec<&'static str>,
     token_endpoint_auth_methods_supported: &'static [&'static str],
     introspection_endpoint_auth_methods_supported: &'static [&'static str],
     revocation_endpoint_auth_methods_supported: &'static [&'static str],
@@ -48,7 +48,7 @@ fn metadata(app: &AppState) -> Response {
         scopes_supported: &["openid", "profile", "agent"],
         response_types_supported: &["code"],
         response_modes_supported: &["query"],
-        grant_types_supported: SUPPORTED_GRANTS,
+        grant_types_supported: GrantType::ALL.map(GrantType::as_str).to_vec(),
         token_endpoint_auth_methods_supported: &[
             "client_secret_basic",
             "client_secret_post",

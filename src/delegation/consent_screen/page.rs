@@ -1,22 +1,24 @@
-//! `GET /account`: the consent screen. Pending requests (who, why, ticket,
+//! `GET /account`: the consent screen (docs/contract.md "Consent screen"). Pending requests (who, why, ticket,
 //! scopes in plain words, duration) with approve (shorter, fewer scopes) and
 //! deny; active grants with the time left and "End access now"; ended grants
 //! and why; the activity under each grant (from the audit trail); and a form to
 //! give access on the user's own initiative. Read-only: it changes nothing.
 
-use super::{pages, session};
 use crate::app::{App, AppState};
+use crate::audit::Action;
+use crate::clients::Client;
 use crate::clock::{human_duration, rfc3339};
 use crate::delegation::grants::GrantStatus;
-use crate::oauth::clients::{Client, GRANT_TOKEN_EXCHANGE};
 use crate::oauth::scope;
 use crate::store::access_requests::AccessRequestRow;
 use crate::store::audit_events::{self, AuditEventRow};
 use crate::store::clients::ClientRow;
+use crate::store::grants::EndedBy;
 use crate::store::grants::GrantRow;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, StoreError};
+use crate::web::{pages, session};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -121,22 +123,23 @@ fn activity_text(event: &AuditEventRow, names: &HashMap<String, String>) -> Stri
     let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap_or_default();
     let name = |sub: &str| names.get(sub).cloned().unwrap_or_else(|| "someone".into());
     let actor = name(&event.actor);
-    match event.action.as_str() {
-        "grant.created" => format!("{actor} gave access"),
-        "grant.revoked" if detail["by"] == "agent" => format!("{actor} ended the access"),
-        "grant.revoked" => "You ended the access".into(),
-        "token.exchanged" => format!(
+    let ended_by_agent = detail["by"] == EndedBy::Agent.as_str();
+    match Action::parse(&event.action) {
+        Some(Action::GrantCreated) => format!("{actor} gave access"),
+        Some(Action::GrantRevoked) if ended_by_agent => format!("{actor} ended the access"),
+        Some(Action::GrantRevoked) => "You ended the access".into(),
+        Some(Action::TokenExchanged) => format!(
             "{actor} began acting in your account ({})",
             detail["scope"].as_str().unwrap_or_default()
         ),
-        "token.introspected" => match detail["count"].as_u64() {
+        Some(Action::TokenIntrospected) => match detail["count"].as_u64() {
             Some(n) => {
                 format!("An app checked an access token issued under this access ({n} times)")
             }
             None => "An app checked an access token issued under this access".into(),
         },
-        "token.revoked" => "An access token issued under this access was revoked".into(),
-        other => other.replace('.', " "),
+        Some(Action::TokenRevoked) => "An access token issued under this access was revoked".into(),
+        _ => event.action.replace('.', " "),
     }
 }
 
@@ -151,27 +154,24 @@ struct AccountData {
 fn load(conn: &mut AnyConnection, sub: &str, now: i64) -> Result<AccountData, StoreError> {
     let pending = AccessRequestRow::pending_for_subject(conn, sub, now)?;
     let grants = GrantRow::for_subject(conn, sub)?;
-    let mut events = HashMap::new();
-    for grant in &grants {
-        events.insert(
-            grant.id.clone(),
-            audit_events::for_subject(conn, &grant.id)?,
-        );
+    let ids: Vec<String> = grants.iter().map(|g| g.id.clone()).collect();
+    let mut events: HashMap<String, Vec<AuditEventRow>> = HashMap::new();
+    for event in audit_events::for_subjects(conn, &ids)? {
+        let subject = event.subject.clone().unwrap_or_default();
+        events.entry(subject).or_default().push(event);
     }
-    let mut names = HashMap::new();
-    let subs = pending
+    let mut subs: Vec<String> = pending
         .iter()
         .map(|r| r.agent_sub.clone())
         .chain(grants.iter().map(|g| g.agent_sub.clone()))
-        .chain(std::iter::once(sub.to_string()));
-    for s in subs {
-        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(s) {
-            let name = UserRow::find_by_sub(conn, slot.key())?
-                .map(|u| u.username)
-                .unwrap_or_default();
-            slot.insert(name);
-        }
-    }
+        .chain(std::iter::once(sub.to_string()))
+        .collect();
+    subs.sort();
+    subs.dedup();
+    let names = UserRow::find_by_subs(conn, &subs)?
+        .into_iter()
+        .map(|u| (u.sub, u.username))
+        .collect();
     let clients = ClientRow::all(conn)?;
     Ok(AccountData {
         pending,
@@ -189,8 +189,8 @@ fn grant_card(
     now: i64,
 ) -> GrantCard {
     let status = GrantStatus::of(grant, now);
-    let (ended, ended_at) = match (status, grant.revoked_by.as_deref()) {
-        (GrantStatus::Revoked, Some("agent")) => ("Ended by the agent", grant.revoked_at),
+    let (ended, ended_at) = match (status, grant.ended_by()) {
+        (GrantStatus::Revoked, Some(EndedBy::Agent)) => ("Ended by the agent", grant.revoked_at),
         (GrantStatus::Revoked, _) => ("Ended by you", grant.revoked_at),
         (GrantStatus::Expired, _) => ("Expired", Some(grant.expires_at)),
         (GrantStatus::Active, _) => ("", None),
@@ -265,7 +265,7 @@ pub async fn render(
         .iter()
         .cloned()
         .map(Client::from)
-        .filter(|c| c.allows_grant(GRANT_TOKEN_EXCHANGE) && !c.is_public)
+        .filter(Client::can_exchange)
         .map(|c| ClientOption {
             id: c.client_id,
             name: c.name,
@@ -295,7 +295,7 @@ fn unavailable(e: StoreError) -> Response {
 }
 
 pub async fn show(State(app): State<AppState>, headers: HeaderMap) -> Response {
-    match session::signed_in(&app, &headers).await {
+    match session::signed_in(&app.db, &headers, app.now()).await {
         Ok(Some((session, user))) => render(&app, &session, &user, StatusCode::OK, "").await,
         Ok(None) => pages::see_other("/login?return_to=/account"),
         Err(e) => unavailable(e),

@@ -1,18 +1,18 @@
-//! Registered clients as the protocol code sees them, and a short-lived
-//! in-memory cache so that the token path does not read the database for the
+//! Registered clients as the protocol code sees them (RFC 6749 §2), the grant
+//! types they may be allowed (`grant_type`), and a short-lived in-memory cache so that the token path does not read the database for the
 //! client on every request. Misses always go to the database, so a client added
 //! by `behalf client add` works at once on every instance.
 
+pub mod grant_type;
+
+pub use grant_type::GrantType;
+
 use crate::store::clients::ClientRow;
+use crate::store::split_list;
 use crate::store::{Database, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-
-pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
-pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
-pub const GRANT_TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 /// How long a client read from the database is trusted without reading it again.
 const CACHE_TTL: Duration = Duration::from_secs(30);
@@ -25,25 +25,21 @@ pub struct Client {
     pub first_party: bool,
     pub name: String,
     pub redirect_uris: Vec<String>,
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     pub scopes: Vec<String>,
     pub audiences: Vec<String>,
-}
-
-fn split(list: &str) -> Vec<String> {
-    list.split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 impl From<ClientRow> for Client {
     fn from(row: ClientRow) -> Self {
         Self {
-            redirect_uris: split(&row.redirect_uris),
-            grant_types: split(&row.grant_types),
-            scopes: split(&row.scopes),
-            audiences: split(&row.audiences),
+            redirect_uris: split_list(&row.redirect_uris),
+            grant_types: split_list(&row.grant_types)
+                .iter()
+                .filter_map(|g| GrantType::parse(g))
+                .collect(),
+            scopes: split_list(&row.scopes),
+            audiences: split_list(&row.audiences),
             client_id: row.client_id,
             secret_hash: row.secret_hash,
             is_public: row.is_public,
@@ -54,8 +50,13 @@ impl From<ClientRow> for Client {
 }
 
 impl Client {
-    pub fn allows_grant(&self, grant_type: &str) -> bool {
-        self.grant_types.iter().any(|g| g == grant_type)
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// A confidential client allowed token exchange: the only kind a grant can be bound to.
+    pub fn can_exchange(&self) -> bool {
+        self.allows_grant(GrantType::TokenExchange) && !self.is_public
     }
 }
 

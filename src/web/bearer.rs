@@ -1,10 +1,8 @@
 //! Bearer tokens on protected resources (RFC 6750 §2.1, §3): reading the
 //! `Authorization` header, and the 401/403 answers with `WWW-Authenticate`.
 
-use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 pub fn token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -44,16 +42,12 @@ impl IntoResponse for BearerError {
                 "Bearer".to_string(),
             ),
         };
-        let mut response = (
-            status,
-            Json(json!({"error": error, "error_description": description})),
-        )
-            .into_response();
-        let headers = response.headers_mut();
+        let mut response = super::json::error(status, error, &description);
         if let Ok(value) = HeaderValue::from_str(&challenge) {
-            headers.insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         response
     }
 }

@@ -1,0 +1,61 @@
+//! What the audit trail records: one closed set of actions, each written by
+//! exactly one flow and read back by the consent screen's activity lines.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    AccessRequestCreated,
+    AccessRequestDenied,
+    AccessRequestCancelled,
+    GrantCreated,
+    GrantRevoked,
+    TokenExchanged,
+    TokenIntrospected,
+    TokenRevoked,
+    SessionSignedIn,
+}
+
+impl Action {
+    pub const ALL: [Action; 9] = [
+        Self::AccessRequestCreated,
+        Self::AccessRequestDenied,
+        Self::AccessRequestCancelled,
+        Self::GrantCreated,
+        Self::GrantRevoked,
+        Self::TokenExchanged,
+        Self::TokenIntrospected,
+        Self::TokenRevoked,
+        Self::SessionSignedIn,
+    ];
+
+    /// The stored name (`audit_events.action`), stable across versions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessRequestCreated => "access_request.created",
+            Self::AccessRequestDenied => "access_request.denied",
+            Self::AccessRequestCancelled => "access_request.cancelled",
+            Self::GrantCreated => "grant.created",
+            Self::GrantRevoked => "grant.revoked",
+            Self::TokenExchanged => "token.exchanged",
+            Self::TokenIntrospected => "token.introspected",
+            Self::TokenRevoked => "token.revoked",
+            Self::SessionSignedIn => "session.signed_in",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == stored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_reads_back_from_its_stored_name() {
+        for action in Action::ALL {
+            assert_eq!(Action::parse(action.as_str()), Some(action));
+        }
+        assert_eq!(Action::parse("grant.exploded"), None);
+    }
+}

@@ -1,0 +1,145 @@
+//! Validation of settings: each refusal names the setting and its variable.
+//! An issuer is https (http only on loopback), without query, fragment or
+//! trailing slash (RFC 8414 §2).
+
+use super::Settings;
+use crate::secret::Secret;
+use crate::store::Backend;
+use crate::tokens::kek::decode_key;
+use std::net::SocketAddr;
+
+impl Settings {
+    pub(super) fn validate(&self) -> Result<(), String> {
+        let backend = self.backend()?;
+        self.listen_addr()?;
+        if let Some(issuer) = &self.issuer {
+            validate_issuer(issuer).map_err(|e| format!("issuer (BEHALF_ISSUER): {e}"))?;
+        }
+        let kek = self.key_encryption_key_bytes()?;
+        if backend.is_postgres() && kek.is_none() {
+            return Err(
+                "key_encryption_key (BEHALF_KEY_ENCRYPTION_KEY) is required with \
+                 PostgreSQL: every instance must share it"
+                    .into(),
+            );
+        }
+        let positive = [
+            ("access_token_ttl_seconds", self.access_token_ttl_seconds),
+            ("key_refresh_seconds", self.key_refresh_seconds as i64),
+            ("session_ttl_seconds", self.session_ttl_seconds),
+            (
+                "refresh_token_idle_seconds",
+                self.refresh_token_idle_seconds,
+            ),
+            (
+                "refresh_token_absolute_seconds",
+                self.refresh_token_absolute_seconds,
+            ),
+            ("policy.min_grant_seconds", self.policy.min_grant_seconds),
+            ("policy.max_grant_seconds", self.policy.max_grant_seconds),
+            (
+                "policy.delegated_token_ttl_seconds",
+                self.policy.delegated_token_ttl_seconds,
+            ),
+            (
+                "policy.request_ttl_seconds",
+                self.policy.request_ttl_seconds,
+            ),
+        ];
+        for (name, value) in positive {
+            if value <= 0 {
+                return Err(format!("{name}: must be a positive number of seconds"));
+            }
+        }
+        self.trusted_proxy_addrs()?;
+        if self.key_rotation_lead_seconds < 0 {
+            return Err("key_rotation_lead_seconds: must not be negative".into());
+        }
+        if self.policy.min_grant_seconds > self.policy.max_grant_seconds {
+            return Err(
+                "policy.min_grant_seconds: must not exceed policy.max_grant_seconds".into(),
+            );
+        }
+        if let Some(aud) = &self.policy.default_audience
+            && aud.trim().is_empty()
+        {
+            return Err("policy.default_audience: must not be empty".into());
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Result<Backend, String> {
+        Backend::from_url(&self.database_url)
+            .map_err(|e| format!("database_url (BEHALF_DATABASE_URL): {e}"))
+    }
+
+    pub fn trusted_proxy_addrs(&self) -> Result<Vec<std::net::IpAddr>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse().map_err(|_| {
+                    format!("trusted_proxies (BEHALF_TRUSTED_PROXIES): {p:?} is not an IP address")
+                })
+            })
+            .collect()
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        self.listen.parse().map_err(|_| {
+            format!(
+                "listen (BEHALF_LISTEN): {:?} is not an address like 127.0.0.1:8080",
+                self.listen
+            )
+        })
+    }
+
+    /// The decoded key-encryption key, when one is configured.
+    pub fn key_encryption_key_bytes(&self) -> Result<Option<Secret<[u8; 32]>>, String> {
+        let Some(encoded) = &self.key_encryption_key else {
+            return Ok(None);
+        };
+        decode_key(encoded.expose().trim()).map(|k| Some(Secret::new(k))).ok_or_else(|| {
+            "key_encryption_key (BEHALF_KEY_ENCRYPTION_KEY): must be 32 random bytes in base64, \
+             e.g. from `openssl rand -base64 32`"
+                .to_string()
+        })
+    }
+}
+
+/// An issuer is an https URL (or http on a loopback host) with no query or fragment.
+pub fn validate_issuer(issuer: &str) -> Result<(), String> {
+    let uri: axum::http::Uri = issuer.parse().map_err(|_| "not a URL".to_string())?;
+    let host = uri.host().ok_or("not an absolute URL")?;
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if is_loopback_host(host) => {}
+        Some("http") => return Err("http is allowed only on a loopback host; use https".into()),
+        _ => return Err("must start with https://".into()),
+    }
+    if issuer.contains('?') || issuer.contains('#') {
+        return Err("must not have a query or fragment".into());
+    }
+    if issuer.ends_with('/') {
+        return Err("must not end with a slash".into());
+    }
+    Ok(())
+}
+
+pub fn is_loopback_host(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuers_must_be_https_or_loopback() {
+        assert!(validate_issuer("https://id.example.com").is_ok());
+        assert!(validate_issuer("http://127.0.0.1:8080").is_ok());
+        assert!(validate_issuer("http://id.example.com").is_err());
+        assert!(validate_issuer("https://id.example.com/").is_err());
+        assert!(validate_issuer("https://id.example.com?x=1").is_err());
+        assert!(validate_issuer("ftp://id.example.com").is_err());
+    }
+}

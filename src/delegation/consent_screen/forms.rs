@@ -1,0 +1,187 @@
+//! The consent screen's forms: `POST /account/requests/{id}/approve` (optional
+//! `duration` in seconds, optional repeated `scope`; `narrow=1` marks a form
+//! whose unticked boxes mean "fewer scopes"), `.../deny`,
+//! `POST /account/grants/{id}/revoke`, and `POST /account/grants` (a grant on
+//! the user's own initiative; `Accept: application/json` answers 201 with it).
+//! Each checks the session's CSRF token and answers 303 to `/account`; a
+//! refusal becomes a page here and nowhere else (`refusal_page`).
+
+use super::page;
+use crate::app::{App, AppState};
+use crate::delegation::api::refusal_json;
+use crate::delegation::grants::{self, GiveAccess};
+use crate::delegation::refusal::Refusal;
+use crate::delegation::requests::{self, Answer};
+use crate::store::grants::EndedBy;
+use crate::store::sessions::SessionRow;
+use crate::store::users::UserRow;
+use crate::web::form::OAuthForm;
+use crate::web::{json, pages, session};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+
+/// The signed-in user behind a form with the right CSRF token, or the answer to send.
+async fn form_user(
+    app: &App,
+    headers: &HeaderMap,
+    form: &OAuthForm,
+) -> Result<(SessionRow, UserRow), Response> {
+    let csrf = form.single("csrf_token").ok().flatten();
+    match session::form_user(&app.db, headers, app.now(), csrf).await {
+        Ok(Some(signed_in)) => Ok(signed_in),
+        Ok(None) => Err(pages::error(
+            StatusCode::FORBIDDEN,
+            "Request refused",
+            "This form has expired or was not sent from your session. Please reload the page.",
+        )),
+        Err(_) => Err(pages::unavailable()),
+    }
+}
+
+/// The one rendering of a `Refusal` as a page: the account page again with the
+/// message, except for what is not the user's (404) or a database failure (503).
+async fn refusal_page(app: &App, s: &SessionRow, u: &UserRow, refusal: Refusal) -> Response {
+    let status = match &refusal {
+        Refusal::NotFound => {
+            return pages::error(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is no such request or access.",
+            );
+        }
+        Refusal::Unavailable => return pages::unavailable(),
+        Refusal::NoLongerPending(_) | Refusal::AlreadyEnded => StatusCode::CONFLICT,
+        Refusal::InvalidScope(_) | Refusal::Invalid(_) => StatusCode::BAD_REQUEST,
+    };
+    page::render(app, s, u, status, &refusal.description()).await
+}
+
+async fn done(app: &App, s: &SessionRow, u: &UserRow, result: Result<(), Refusal>) -> Response {
+    match result {
+        Ok(()) => pages::see_other("/account"),
+        Err(refusal) => refusal_page(app, s, u, refusal).await,
+    }
+}
+
+fn seconds(form: &OAuthForm, name: &str) -> Result<Option<i64>, Refusal> {
+    form.single(name)
+        .map_err(|_| Refusal::invalid(format!("{name} is repeated")))?
+        .map(|v| {
+            v.parse::<i64>()
+                .map_err(|_| Refusal::invalid(format!("{name} must be a number of seconds")))
+        })
+        .transpose()
+}
+
+/// The approve form's answer: ticked scopes narrow only on a narrowing form or when some are ticked.
+fn approval(form: &OAuthForm) -> Result<Answer, Refusal> {
+    let duration = seconds(form, "duration")?;
+    let ticked: Vec<String> = form
+        .all("scope")
+        .iter()
+        .flat_map(|v| v.split(' '))
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    let narrowing_form = form.single("narrow").ok().flatten() == Some("1");
+    let scopes = (narrowing_form || !ticked.is_empty()).then_some(ticked);
+    Ok(Answer::Approve { duration, scopes })
+}
+
+async fn answer(app: &App, user: &UserRow, id: &str, answer: Answer) -> Result<(), Refusal> {
+    let policy = &app.settings.policy;
+    let audience = &app.default_audience;
+    requests::answer(&app.db, policy, audience, app.now(), &user.sub, id, answer).await
+}
+
+pub async fn approve(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = OAuthForm::parse(&body);
+    let (s, u) = match form_user(&app, &headers, &form).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let result = match approval(&form) {
+        Ok(choice) => answer(&app, &u, &id, choice).await,
+        Err(refusal) => Err(refusal),
+    };
+    done(&app, &s, &u, result).await
+}
+
+pub async fn deny(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = OAuthForm::parse(&body);
+    let (s, u) = match form_user(&app, &headers, &form).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let result = answer(&app, &u, &id, Answer::Deny).await;
+    done(&app, &s, &u, result).await
+}
+
+pub async fn revoke(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let form = OAuthForm::parse(&body);
+    let (s, u) = match form_user(&app, &headers, &form).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let result = grants::end(&app.db, app.now(), &id, EndedBy::User, &u.sub)
+        .await
+        .map(|_| ());
+    done(&app, &s, &u, result).await
+}
+
+/// Reads the give-access form and gives the grant.
+async fn give(app: &App, user: &UserRow, form: &OAuthForm) -> Result<grants::GrantView, Refusal> {
+    let field = |name: &str| {
+        form.single(name)
+            .map_err(|_| Refusal::invalid(format!("{name} is repeated")))
+    };
+    let asked = GiveAccess {
+        agent: field("agent")?.unwrap_or_default().to_string(),
+        scope: form.all("scope").join(" "),
+        duration: seconds(form, "duration")?
+            .ok_or_else(|| Refusal::invalid("duration is required"))?,
+        reason: field("reason")?.map(str::to_string),
+    };
+    let client = app
+        .clients
+        .find(field("client_id")?.unwrap_or_default())
+        .await?
+        .ok_or_else(|| Refusal::invalid("no such support client"))?;
+    let (policy, audience) = (&app.settings.policy, &app.default_audience);
+    grants::give(&app.db, policy, audience, app.now(), user, &client, asked).await
+}
+
+pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = OAuthForm::parse(&body);
+    let (s, u) = match form_user(&app, &headers, &form).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    match (give(&app, &u, &form).await, wants_json) {
+        (Ok(grant), true) => json::body(StatusCode::CREATED, grant),
+        (Err(refusal), true) => refusal_json(&refusal),
+        (Ok(_), false) => pages::see_other("/account"),
+        (Err(refusal), false) => refusal_page(&app, &s, &u, refusal).await,
+    }
+}

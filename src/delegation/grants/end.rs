@@ -1,0 +1,113 @@
+//! Ending a grant now ("End access now" on the consent screen, `DELETE
+//! /api/grants/{id}` for the agent): `decide_end` (pure: is it the caller's,
+//! is it still active) → one transaction with a conditional update, so that of
+//! two ends racing one succeeds and the other is told it had already ended.
+
+use super::{GrantView, view};
+use crate::audit::{self, Action};
+use crate::delegation::refusal::Refusal;
+use crate::store::grants::{EndedBy, GrantRow};
+use crate::store::{Database, TxError};
+use serde_json::json;
+
+/// Whether `sub`, ending as `by`, may end `grant` at `now`.
+pub fn decide_end(grant: &GrantRow, by: EndedBy, sub: &str, now: i64) -> Result<(), Refusal> {
+    let mine = match by {
+        EndedBy::User => grant.subject_sub == sub,
+        EndedBy::Agent => grant.agent_sub == sub,
+    };
+    if !mine {
+        return Err(Refusal::NotFound);
+    }
+    if !grant.is_active(now) {
+        return Err(Refusal::AlreadyEnded);
+    }
+    Ok(())
+}
+
+/// Ends grant `id` now, if `sub` may: the user it is over, or the agent it is for.
+pub async fn end(
+    db: &Database,
+    now: i64,
+    id: &str,
+    by: EndedBy,
+    sub: &str,
+) -> Result<GrantView, Refusal> {
+    let (id, sub) = (id.to_string(), sub.to_string());
+    Ok(db
+        .transaction(move |c| {
+            let grant = GrantRow::find(c, &id)?.ok_or(TxError::Abort(Refusal::NotFound))?;
+            decide_end(&grant, by, &sub, now).map_err(TxError::Abort)?;
+            if !GrantRow::revoke(c, &id, by, now)? {
+                return Err(TxError::Abort(Refusal::AlreadyEnded));
+            }
+            audit::record(
+                c,
+                now,
+                &sub,
+                Action::GrantRevoked,
+                Some(&id),
+                json!({"by": by.as_str()}),
+            )?;
+            let ended = GrantRow::find(c, &id)?.ok_or(TxError::Abort(Refusal::NotFound))?;
+            Ok(view(&ended, now))
+        })
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(revoked_at: Option<i64>) -> GrantRow {
+        GrantRow {
+            id: "g1".into(),
+            subject_sub: "alice".into(),
+            agent_sub: "bob".into(),
+            client_id: "desk".into(),
+            scopes: "read".into(),
+            audiences: "api".into(),
+            reason: String::new(),
+            ticket: String::new(),
+            request_id: None,
+            created_at: 0,
+            expires_at: 100,
+            revoked_at,
+            revoked_by: None,
+        }
+    }
+
+    #[test]
+    fn the_user_and_the_agent_may_end_their_own_grant_and_nobody_else_may() {
+        assert!(decide_end(&grant(None), EndedBy::User, "alice", 10).is_ok());
+        assert!(decide_end(&grant(None), EndedBy::Agent, "bob", 10).is_ok());
+        assert_eq!(
+            decide_end(&grant(None), EndedBy::User, "bob", 10),
+            Err(Refusal::NotFound)
+        );
+        assert_eq!(
+            decide_end(&grant(None), EndedBy::Agent, "carol", 10),
+            Err(Refusal::NotFound)
+        );
+    }
+
+    #[test]
+    fn an_expired_or_revoked_grant_has_already_ended() {
+        assert_eq!(
+            decide_end(&grant(None), EndedBy::User, "alice", 100),
+            Err(Refusal::AlreadyEnded)
+        );
+        assert_eq!(
+            decide_end(&grant(Some(5)), EndedBy::User, "alice", 10),
+            Err(Refusal::AlreadyEnded)
+        );
+    }
+
+    #[test]
+    fn someone_elses_ended_grant_is_not_found_rather_than_ended() {
+        assert_eq!(
+            decide_end(&grant(Some(5)), EndedBy::User, "mallory", 10),
+            Err(Refusal::NotFound)
+        );
+    }
+}

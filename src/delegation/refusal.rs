@@ -1,0 +1,73 @@
+//! Why a delegation action was refused, in the domain's words: no HTTP here.
+//! The JSON API (`api`) and the consent screen (`consent_screen::forms`) each
+//! render a `Refusal` in one place.
+
+use super::requests::RequestStatus;
+use crate::store::{StoreError, TxError};
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Unknown, or not the caller's: the two look the same (docs/security.md E8).
+    NotFound,
+    /// Someone answered, cancelled or let it expire first: its real state now.
+    NoLongerPending(RequestStatus),
+    /// The grant had already ended (revoked or expired).
+    AlreadyEnded,
+    /// A scope that is malformed, not asked for, not the client's or never delegable.
+    InvalidScope(Cow<'static, str>),
+    /// Anything else wrong with what was sent, said in plain words.
+    Invalid(Cow<'static, str>),
+    /// The database could not answer (logged where it failed, never sent).
+    Unavailable,
+}
+
+impl Refusal {
+    pub fn invalid(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::Invalid(description.into())
+    }
+
+    pub fn invalid_scope(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::InvalidScope(description.into())
+    }
+
+    /// The error code the API sends (RFC 6749 §5.2 style, plus `not_found`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::InvalidScope(_) => "invalid_scope",
+            Self::Unavailable => "temporarily_unavailable",
+            Self::NoLongerPending(_) | Self::AlreadyEnded | Self::Invalid(_) => "invalid_request",
+        }
+    }
+
+    pub fn description(&self) -> Cow<'static, str> {
+        match self {
+            Self::NotFound => "no such request or grant".into(),
+            Self::NoLongerPending(status) => format!(
+                "the request is no longer pending: it is {}",
+                status.as_str()
+            )
+            .into(),
+            Self::AlreadyEnded => "the grant has already ended".into(),
+            Self::InvalidScope(d) | Self::Invalid(d) => d.clone(),
+            Self::Unavailable => "the server cannot reach its database; try again".into(),
+        }
+    }
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "storage failed");
+        Self::Unavailable
+    }
+}
+
+impl From<TxError<Refusal>> for Refusal {
+    fn from(e: TxError<Refusal>) -> Self {
+        match e {
+            TxError::Store(e) => e.into(),
+            TxError::Abort(refusal) => refusal,
+        }
+    }
+}

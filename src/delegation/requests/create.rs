@@ -1,0 +1,222 @@
+//! `POST /api/access-requests`: parse → `decide_new_request` (pure: scopes,
+//! duration, reason, ticket against the policy and the client) → one
+//! transaction that finds the user, checks them (`decide_subject`), writes the
+//! request and its audit event.
+
+use super::{RequestView, view};
+use crate::audit::{self, Action};
+use crate::clients::Client;
+use crate::config::Policy;
+use crate::delegation::policy;
+use crate::delegation::refusal::Refusal;
+use crate::random;
+use crate::store::access_requests::{AccessRequestRow, RequestState};
+use crate::store::users::UserRow;
+use crate::store::{AnyConnection, Database, TxError};
+use serde::Deserialize;
+use serde_json::json;
+
+/// The JSON body, as sent.
+#[derive(Debug, Deserialize)]
+pub struct NewRequest {
+    pub subject: Option<String>,
+    pub scope: Option<String>,
+    pub duration: Option<i64>,
+    pub reason: Option<String>,
+    pub ticket: Option<String>,
+}
+
+/// A request that passed every check that needs no lookup.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Asked {
+    pub subject: String,
+    pub scopes: Vec<String>,
+    pub duration: i64,
+    pub reason: String,
+    pub ticket: String,
+}
+
+/// Checks, in this order: the client can carry a grant, subject, scopes, duration, reason, ticket.
+pub fn decide_new_request(
+    policy: &Policy,
+    client: &Client,
+    new: NewRequest,
+) -> Result<Asked, Refusal> {
+    policy::require_exchange_client(client)?;
+    let subject = policy::text(new.subject.as_deref(), "subject", 200, true)?;
+    let scopes =
+        policy::grantable_scopes(policy, client, new.scope.as_deref().unwrap_or_default())?;
+    let duration = new
+        .duration
+        .ok_or_else(|| Refusal::invalid("duration is required"))?;
+    let duration = policy::check_duration(policy, duration)?;
+    let reason = policy::text(new.reason.as_deref(), "reason", 2000, true)?;
+    let ticket = policy::text(new.ticket.as_deref(), "ticket", 200, false)?;
+    Ok(Asked {
+        subject,
+        scopes,
+        duration,
+        reason,
+        ticket,
+    })
+}
+
+/// The user a request may be addressed to: active, and not the agent itself.
+fn decide_subject(agent: &UserRow, user: Option<UserRow>) -> Result<UserRow, Refusal> {
+    let user = user
+        .filter(UserRow::is_active)
+        .ok_or_else(|| Refusal::invalid("no such user"))?;
+    if user.sub == agent.sub {
+        return Err(Refusal::invalid(
+            "an agent cannot ask for access to its own account",
+        ));
+    }
+    Ok(user)
+}
+
+pub async fn create(
+    db: &Database,
+    policy: &Policy,
+    now: i64,
+    agent: &UserRow,
+    client: &Client,
+    new: NewRequest,
+) -> Result<RequestView, Refusal> {
+    let asked = decide_new_request(policy, client, new)?;
+    let row = AccessRequestRow {
+        id: random::identifier(),
+        agent_sub: agent.sub.clone(),
+        subject_sub: String::new(),
+        client_id: client.client_id.clone(),
+        scopes: asked.scopes.join(" "),
+        duration: asked.duration,
+        reason: asked.reason,
+        ticket: asked.ticket,
+        status: RequestState::Pending.as_str().into(),
+        created_at: now,
+        expires_at: now + policy.request_ttl_seconds,
+        decided_at: None,
+        grant_id: None,
+    };
+    let (agent, subject) = (agent.clone(), asked.subject);
+    Ok(db
+        .transaction(move |c| record_request(c, &agent, &subject, row, now))
+        .await?)
+}
+
+fn record_request(
+    conn: &mut AnyConnection,
+    agent: &UserRow,
+    subject: &str,
+    row: AccessRequestRow,
+    now: i64,
+) -> Result<RequestView, TxError<Refusal>> {
+    let found = match UserRow::find_by_username(conn, subject)? {
+        Some(u) => Some(u),
+        None => UserRow::find_by_sub(conn, subject)?,
+    };
+    let user = decide_subject(agent, found).map_err(TxError::Abort)?;
+    let row = AccessRequestRow {
+        subject_sub: user.sub.clone(),
+        ..row
+    };
+    row.insert(conn)?;
+    audit::record(
+        conn,
+        now,
+        &agent.sub,
+        Action::AccessRequestCreated,
+        Some(&row.id),
+        json!({
+            "subject": user.sub, "agent": agent.username, "scope": row.scopes,
+            "duration": row.duration, "ticket": row.ticket,
+        }),
+    )?;
+    Ok(view(row, user.username, None, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clients::GrantType;
+
+    fn client(grants: Vec<GrantType>) -> Client {
+        Client {
+            client_id: "desk".into(),
+            secret_hash: Some(vec![0; 32]),
+            is_public: false,
+            first_party: false,
+            name: "Desk".into(),
+            redirect_uris: vec![],
+            grant_types: grants,
+            scopes: vec!["read".into(), "write".into()],
+            audiences: vec![],
+        }
+    }
+
+    fn asking(scope: &str, duration: Option<i64>, reason: &str) -> NewRequest {
+        NewRequest {
+            subject: Some("alice".into()),
+            scope: Some(scope.into()),
+            duration,
+            reason: Some(reason.into()),
+            ticket: Some(" T-1 ".into()),
+        }
+    }
+
+    fn user(sub: &str, disabled: bool) -> UserRow {
+        UserRow {
+            sub: sub.into(),
+            username: sub.into(),
+            password_hash: None,
+            is_agent: false,
+            created_at: 0,
+            disabled_at: disabled.then_some(1),
+        }
+    }
+
+    #[test]
+    fn a_valid_request_is_trimmed_and_keeps_the_scopes_asked() {
+        let asked = decide_new_request(
+            &Policy::default(),
+            &client(vec![GrantType::TokenExchange]),
+            asking("read write", Some(3600), " broken invoice "),
+        )
+        .unwrap();
+        assert_eq!(asked.scopes, vec!["read", "write"]);
+        assert_eq!(
+            (asked.reason.as_str(), asked.ticket.as_str()),
+            ("broken invoice", "T-1")
+        );
+    }
+
+    #[test]
+    fn the_client_is_checked_before_anything_the_agent_sent() {
+        let refusal = decide_new_request(
+            &Policy::default(),
+            &client(vec![GrantType::ClientCredentials]),
+            asking("", None, ""),
+        )
+        .unwrap_err();
+        assert!(refusal.description().contains("not allowed token exchange"));
+    }
+
+    #[test]
+    fn a_missing_duration_and_a_missing_reason_are_refused_in_that_order() {
+        let desk = client(vec![GrantType::TokenExchange]);
+        let no_duration = decide_new_request(&Policy::default(), &desk, asking("read", None, ""));
+        assert_eq!(no_duration, Err(Refusal::invalid("duration is required")));
+        let no_reason =
+            decide_new_request(&Policy::default(), &desk, asking("read", Some(600), ""));
+        assert_eq!(no_reason, Err(Refusal::invalid("reason is required")));
+    }
+
+    #[test]
+    fn a_request_goes_only_to_an_active_user_who_is_not_the_agent() {
+        let bob = user("bob", false);
+        assert!(decide_subject(&bob, Some(user("alice", false))).is_ok());
+        assert!(decide_subject(&bob, Some(user("alice", true))).is_err());
+        assert!(decide_subject(&bob, None).is_err());
+        assert!(decide_subject(&bob, Some(bob.clone())).is_err());
+    }
+}

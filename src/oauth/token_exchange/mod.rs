@@ -1,0 +1,229 @@
+//! The token-exchange grant (RFC 8693 §2; docs/contract.md "Token exchange profile"):
+//! the support client presents the agent's access token (`actor_token`) and the
+//! user's grant (`subject_token` = grant id) and receives a short-lived access
+//! token for the user with `act.sub` = the agent and `grant_id`.
+//! Parameters: `subject_token`, `subject_token_type`, `actor_token`,
+//! `actor_token_type`, `scope`, `audience`/`resource` (repeatable),
+//! `requested_token_type`. Errors per RFC 8693 §2.2.2: an unacceptable subject
+//! or actor token is `invalid_request`. The flow: `parse` → `actor_claims` →
+//! one transaction (`record_exchange`: reads, `decide::decide_exchange`, the
+//! token's row and the audit event) → sign.
+
+mod decide;
+
+pub use decide::{Issue, Wanted, decide_exchange};
+
+use super::scope;
+use super::token_response::TokenResponse;
+use super::token_state::is_recorded_active;
+use crate::app::AppState;
+use crate::audit::{self, Action};
+use crate::clients::Client;
+use crate::config::{AGENT_SCOPE, Policy};
+use crate::error::OAuthError;
+use crate::random;
+use crate::store::grants::GrantRow;
+use crate::store::issued_tokens::{IssuedTokenRow, TokenKind};
+use crate::store::users::UserRow;
+use crate::store::{AnyConnection, TxError};
+use crate::tokens::access_token::{self, AccessTokenClaims, Actor, Audience};
+use crate::web::form::{OAuthForm, Parameters};
+use serde_json::json;
+
+pub const PARAMETERS: Parameters = Parameters {
+    single: &[
+        "subject_token",
+        "subject_token_type",
+        "actor_token",
+        "actor_token_type",
+        "requested_token_type",
+        "scope",
+    ],
+    repeatable: &["resource", "audience"],
+};
+
+pub const GRANT_ID_TOKEN_TYPE: &str = "urn:behalf:params:oauth:token-type:grant_id";
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+pub const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+
+fn refuse(description: &'static str) -> OAuthError {
+    OAuthError::invalid_request(description)
+}
+
+/// The parameters, checked for shape before anything is looked up.
+struct Parsed<'a> {
+    grant_id: &'a str,
+    actor_token: &'a str,
+    scope: Option<Vec<String>>,
+    audiences: Vec<&'a str>,
+}
+
+fn parse(form: &OAuthForm) -> Result<Parsed<'_>, OAuthError> {
+    let grant_id = form.required("subject_token")?;
+    if form.required("subject_token_type")? != GRANT_ID_TOKEN_TYPE {
+        return Err(refuse(
+            "subject_token_type must be urn:behalf:params:oauth:token-type:grant_id",
+        ));
+    }
+    let actor_token = form.single("actor_token")?;
+    let actor_type = form.single("actor_token_type")?;
+    let actor_token = match (actor_token, actor_type) {
+        (Some(token), Some(ACCESS_TOKEN_TYPE | JWT_TOKEN_TYPE)) => token,
+        (Some(_), Some(_)) => {
+            return Err(refuse(
+                "actor_token_type must be an access token or JWT type",
+            ));
+        }
+        (Some(_), None) => return Err(refuse("actor_token_type is required with actor_token")),
+        (None, Some(_)) => return Err(refuse("actor_token_type was sent without actor_token")),
+        (None, None) => return Err(refuse("actor_token (the agent's access token) is required")),
+    };
+    match form.single("requested_token_type")? {
+        None | Some(ACCESS_TOKEN_TYPE) => {}
+        Some(_) => return Err(refuse("only access tokens can be requested")),
+    }
+    if grant_id.len() > 128 {
+        return Err(refuse("the subject token is not a grant id"));
+    }
+    let scope = form.single("scope")?.map(scope::parse).transpose()?;
+    let audiences = form
+        .all("resource")
+        .into_iter()
+        .chain(form.all("audience"))
+        .collect();
+    Ok(Parsed {
+        grant_id,
+        actor_token,
+        scope,
+        audiences,
+    })
+}
+
+/// The agent behind a valid, undelegated actor token issued to this client.
+fn actor_claims(
+    app: &AppState,
+    client: &Client,
+    token: &str,
+) -> Result<AccessTokenClaims, OAuthError> {
+    let claims = app
+        .verify_access_token(token)
+        .map_err(|_| refuse("the actor token is invalid, expired or not issued by this server"))?;
+    if claims.act.is_some() || claims.grant_id.is_some() {
+        return Err(refuse("a delegated token cannot act as an actor token"));
+    }
+    if !claims.has_scope(AGENT_SCOPE) {
+        return Err(refuse("the actor token lacks the agent scope"));
+    }
+    if claims.client_id != client.client_id {
+        return Err(refuse("the actor token was issued to another client"));
+    }
+    Ok(claims)
+}
+
+pub async fn grant(
+    app: &AppState,
+    client: &Client,
+    form: &OAuthForm,
+) -> Result<TokenResponse, OAuthError> {
+    let request = parse(form)?;
+    let actor = actor_claims(app, client, request.actor_token)?;
+    let exchange = Exchange {
+        grant_id: request.grant_id.to_string(),
+        wanted: Wanted {
+            scope: request.scope,
+            audiences: request.audiences.iter().map(|a| a.to_string()).collect(),
+        },
+    };
+    let (now, issuer) = (app.now(), app.issuer.clone());
+    let (policy, client) = (app.settings.policy.clone(), client.clone());
+    let claims = app
+        .db
+        .transaction(move |c| record_exchange(c, &issuer, &policy, &client, &actor, exchange, now))
+        .await?;
+    let token = access_token::issue(&app.keys.snapshot(), &claims)
+        .map_err(|_| OAuthError::server_error("no access-token signing key"))?;
+    Ok(TokenResponse {
+        access_token: token,
+        issued_token_type: Some(ACCESS_TOKEN_TYPE),
+        token_type: "Bearer",
+        expires_in: claims.exp - claims.iat,
+        scope: claims.scope,
+        refresh_token: None,
+        id_token: None,
+    })
+}
+
+/// What the exchange is about, once parsed: the grant, and the narrowing asked for.
+struct Exchange {
+    grant_id: String,
+    wanted: Wanted,
+}
+
+/// The transaction: the actor token still stands, then the agent and grant are
+/// read once each, decided on, and the token's record and audit event written.
+fn record_exchange(
+    conn: &mut AnyConnection,
+    issuer: &str,
+    policy: &Policy,
+    client: &Client,
+    actor: &AccessTokenClaims,
+    exchange: Exchange,
+    now: i64,
+) -> Result<AccessTokenClaims, TxError<OAuthError>> {
+    if !is_recorded_active(conn, actor, now)? {
+        return Err(TxError::Abort(refuse("the actor token has been revoked")));
+    }
+    let agent = UserRow::find_by_sub(conn, &actor.sub)?;
+    let grant = GrantRow::find(conn, &exchange.grant_id)?;
+    let issue = decide_exchange(
+        grant.as_ref(),
+        agent.as_ref(),
+        client,
+        policy,
+        exchange.wanted,
+        now,
+    )
+    .map_err(TxError::Abort)?;
+    let claims = AccessTokenClaims {
+        iss: issuer.to_string(),
+        sub: issue.subject,
+        aud: Audience::from_list(issue.audiences),
+        client_id: client.client_id.clone(),
+        scope: scope::join(&issue.scopes),
+        iat: now,
+        exp: issue.expires_at,
+        nbf: None,
+        jti: random::identifier(),
+        auth_time: None,
+        act: Some(Actor {
+            sub: issue.agent.clone(),
+            iss: None,
+        }),
+        grant_id: Some(issue.grant_id.clone()),
+    };
+    IssuedTokenRow {
+        id: claims.jti.clone(),
+        kind: TokenKind::DelegatedAccessToken.as_str().into(),
+        client_id: client.client_id.clone(),
+        subject: claims.sub.clone(),
+        issued_at: now,
+        expires_at: claims.exp,
+        revoked_at: None,
+        family_id: None,
+        grant_id: Some(issue.grant_id.clone()),
+        parent_id: Some(actor.jti.clone()),
+    }
+    .insert(conn)?;
+    audit::record(
+        conn,
+        now,
+        &issue.agent,
+        Action::TokenExchanged,
+        Some(&issue.grant_id),
+        json!({
+            "jti": claims.jti, "client": client.client_id, "scope": claims.scope,
+            "exp": claims.exp, "actor_jti": actor.jti,
+        }),
+    )?;
+    Ok(claims)
+}

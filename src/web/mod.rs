@@ -1,0 +1,13 @@
+//! The HTTP toolkit every handler uses, and that knows no handler: the strict
+//! OAuth form extractor and parameter declarations (`form`), bearer tokens
+//! (`bearer`), the client's address behind trusted proxies (`client_address`),
+//! pages and their security headers (`pages`), sessions and CSRF (`session`),
+//! safe return paths (`return_to`) and JSON error answers (`json`).
+
+pub mod bearer;
+pub mod client_address;
+pub mod form;
+pub mod json;
+pub mod pages;
+pub mod return_to;
+pub mod session;
