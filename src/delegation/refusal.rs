@@ -2,7 +2,7 @@
 //! The JSON API (`api`) and the consent screen (`consent_screen::forms`) each
 //! render a `Refusal` in one place.
 
-use super::requests::RequestStatus;
+use super::requests::status::RequestStatus;
 use crate::store::{StoreError, TxError};
 use std::borrow::Cow;
 

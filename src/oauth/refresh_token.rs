@@ -5,6 +5,7 @@
 //! Parameters: `refresh_token`, `scope` (optional, within the original).
 //! Flow: parse → `rotate` (the transaction: claim, read, `decide_rotation`,
 //! write) → sign.
+//! (Over 300 lines: more than half is the unit tests of the decision, kept beside it.)
 
 use super::audience;
 use super::scope;

@@ -38,10 +38,12 @@ pub mod sessions;
 pub mod signing_keys;
 pub mod users;
 
+mod connection;
 mod pool;
 mod writer;
 
-pub use pool::{Database, StoreError, TxError};
+pub use connection::StoreError;
+pub use pool::{Database, TxError};
 
 use diesel::{PgConnection, SqliteConnection};
 

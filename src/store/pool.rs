@@ -1,67 +1,20 @@
 //! The connection pool (deadpool over blocking diesel connections), per-connection
 //! SQLite settings, and the migrations applied at start.
 
+use super::connection::{StoreError, establish};
 use super::writer::{GroupWriter, Job, Ran};
 use super::{AnyConnection, Backend};
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_sync::SyncWrapper;
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use std::fmt;
 use tracing::Instrument;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// A busy timeout instead of immediate SQLITE_BUSY (first: switching to WAL
-/// must itself wait while another process closes or checkpoints the file), WAL
-/// for concurrent readers, FULL so that a committed revocation survives power
-/// loss, foreign keys enforced, and a 1 MiB page cache per connection (the OS
-/// page cache holds the rest).
-const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -1024;";
-
-/// Anything that kept the database from answering. The HTTP edge turns it into 503.
-#[derive(Debug)]
-pub enum StoreError {
-    Unavailable(String),
-    Query(diesel::result::Error),
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Unavailable(why) => write!(f, "database unavailable: {why}"),
-            Self::Query(e) => write!(f, "database error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
-
-impl From<diesel::result::Error> for StoreError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Query(e)
-    }
-}
-
 pub struct Manager {
     backend: Backend,
-}
-
-pub(super) fn establish(backend: &Backend) -> Result<AnyConnection, StoreError> {
-    let unavailable = |e: ConnectionError| StoreError::Unavailable(e.to_string());
-    match backend {
-        Backend::Sqlite(path) => {
-            let mut conn = SqliteConnection::establish(path).map_err(unavailable)?;
-            conn.batch_execute(SQLITE_SETUP)?;
-            Ok(AnyConnection::Sqlite(conn))
-        }
-        Backend::Postgres(url) => Ok(AnyConnection::Postgresql(
-            PgConnection::establish(url).map_err(unavailable)?,
-        )),
-    }
 }
 
 impl managed::Manager for Manager {
@@ -92,7 +45,6 @@ impl managed::Manager for Manager {
 #[derive(Clone)]
 pub struct Database {
     pool: managed::Pool<Manager>,
-    backend: Backend,
     /// SQLite only: the group-commit writer every transaction goes through.
     writer: Option<std::sync::Arc<GroupWriter>>,
 }
@@ -114,20 +66,12 @@ impl Database {
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let mut db = Self {
-            pool,
-            backend: backend.clone(),
-            writer: None,
-        };
+        let mut db = Self { pool, writer: None };
         db.run(migrate).await?;
         if let Backend::Sqlite(_) = backend {
             db.writer = Some(std::sync::Arc::new(GroupWriter::start(backend)?));
         }
         Ok(db)
-    }
-
-    pub fn backend(&self) -> &Backend {
-        &self.backend
     }
 
     /// Runs read-only `work` where it costs least. On SQLite in WAL mode a
@@ -242,38 +186,6 @@ impl Database {
                 TxError::Store(e) => e,
                 TxError::Abort(()) => StoreError::Unavailable("write aborted".into()),
             })
-    }
-
-    /// Queues `work` as a transaction of its own and returns at once; a failure
-    /// is logged. For records whose loss in a crash would not change any decision
-    /// (the audit line of a read), so that the answer need not wait for a commit.
-    pub fn transaction_detached<F>(&self, work: F)
-    where
-        F: FnOnce(&mut AnyConnection) -> Result<(), StoreError> + Send + 'static,
-    {
-        if let Some(writer) = &self.writer {
-            let job: Job = Box::new(move |c| {
-                let outcome = c.transaction(|c| work(c));
-                Ran {
-                    database_failed: outcome.is_err(),
-                    finish: Box::new(move |committed: Result<(), StoreError>| {
-                        if let Err(e) = committed.and(outcome) {
-                            tracing::error!(error = %e, "a detached write failed");
-                        }
-                    }),
-                }
-            });
-            if let Err(e) = writer.submit(job) {
-                tracing::error!(error = %e, "a detached write was dropped");
-            }
-            return;
-        }
-        let db = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = db.write(work).await {
-                tracing::error!(error = %e, "a detached write failed");
-            }
-        });
     }
 }
 

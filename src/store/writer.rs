@@ -10,8 +10,8 @@
 //! and those still waiting go to the next batch. Without it, concurrent writers on
 //! separate connections queue in SQLite's busy handler, which sleeps.
 
-use super::pool::establish;
-use super::{AnyConnection, Backend, StoreError};
+use super::connection::{StoreError, establish};
+use super::{AnyConnection, Backend};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};

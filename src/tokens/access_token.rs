@@ -24,13 +24,6 @@ impl Audience {
             Self::Many(list)
         }
     }
-
-    pub fn contains(&self, value: &str) -> bool {
-        match self {
-            Self::One(a) => a == value,
-            Self::Many(list) => list.iter().any(|a| a == value),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -4,8 +4,8 @@
 //! and why; the activity under each grant (from the audit trail); and a form to
 //! give access on the user's own initiative. Read-only: it changes nothing.
 
+use super::activity;
 use crate::app::{App, AppState};
-use crate::audit::Action;
 use crate::clients::Client;
 use crate::clock::{human_duration, rfc3339};
 use crate::delegation::grants::GrantStatus;
@@ -119,30 +119,6 @@ fn duration_options(min: i64, max: i64) -> Vec<DurationOption> {
         .collect()
 }
 
-fn activity_text(event: &AuditEventRow, names: &HashMap<String, String>) -> String {
-    let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap_or_default();
-    let name = |sub: &str| names.get(sub).cloned().unwrap_or_else(|| "someone".into());
-    let actor = name(&event.actor);
-    let ended_by_agent = detail["by"] == EndedBy::Agent.as_str();
-    match Action::parse(&event.action) {
-        Some(Action::GrantCreated) => format!("{actor} gave access"),
-        Some(Action::GrantRevoked) if ended_by_agent => format!("{actor} ended the access"),
-        Some(Action::GrantRevoked) => "You ended the access".into(),
-        Some(Action::TokenExchanged) => format!(
-            "{actor} began acting in your account ({})",
-            detail["scope"].as_str().unwrap_or_default()
-        ),
-        Some(Action::TokenIntrospected) => match detail["count"].as_u64() {
-            Some(n) => {
-                format!("An app checked an access token issued under this access ({n} times)")
-            }
-            None => "An app checked an access token issued under this access".into(),
-        },
-        Some(Action::TokenRevoked) => "An access token issued under this access was revoked".into(),
-        _ => event.action.replace('.', " "),
-    }
-}
-
 struct AccountData {
     pending: Vec<AccessRequestRow>,
     grants: Vec<GrantRow>,
@@ -203,7 +179,7 @@ fn grant_card(
                 .iter()
                 .map(|e| ActivityLine {
                     at: rfc3339(e.occurred_at),
-                    text: activity_text(e, &data.names),
+                    text: activity::line(e, &data.names),
                 })
                 .collect()
         })

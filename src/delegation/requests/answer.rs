@@ -3,6 +3,7 @@
 //! → one transaction whose conditional update settles who wins: of an approve
 //! and a deny racing, one takes effect and the other is told the request's real
 //! state and records nothing (docs/security.md E17).
+//! (Over 300 lines: more than half is the unit tests of the decision, kept beside it.)
 
 use super::{Owner, RequestStatus, RequestView, find_for, load_view};
 use crate::audit::{self, Action};

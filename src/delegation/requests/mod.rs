@@ -5,50 +5,20 @@
 
 mod answer;
 mod create;
+pub mod status;
 
 pub use answer::{Answer, Decision, answer, cancel, decide_answer};
 pub use create::{Asked, NewRequest, create, decide_new_request};
+pub use status::RequestStatus;
 
 use super::grants::GrantStatus;
 use super::refusal::Refusal;
 use crate::clock::rfc3339;
-use crate::store::access_requests::{AccessRequestRow, RequestState};
+use crate::store::access_requests::AccessRequestRow;
 use crate::store::grants::GrantRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, Database, StoreError, TxError};
 use serde::Serialize;
-
-/// The status a reader sees: a pending request past its time has expired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RequestStatus {
-    Pending,
-    Approved,
-    Denied,
-    Cancelled,
-    Expired,
-}
-
-impl RequestStatus {
-    pub fn of(row: &AccessRequestRow, now: i64) -> Self {
-        match row.state() {
-            RequestState::Pending if now >= row.expires_at => Self::Expired,
-            RequestState::Pending => Self::Pending,
-            RequestState::Approved => Self::Approved,
-            RequestState::Denied => Self::Denied,
-            RequestState::Cancelled => Self::Cancelled,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Denied => "denied",
-            Self::Cancelled => "cancelled",
-            Self::Expired => "expired",
-        }
-    }
-}
 
 /// The request as the agent API shows it (docs/contract.md "Access requests API").
 #[derive(Debug, Serialize)]

@@ -3,7 +3,7 @@
 //! Consent is remembered per user and client: the scopes approved now are
 //! added to those remembered and the code is stored in the same transaction.
 
-use super::endpoint::{Decision, refusal, reject};
+use super::decision::{Decision, refusal};
 use super::request::{self, AuthorizationRequest};
 use super::response::{code_redirect, new_code};
 use crate::app::AppState;
@@ -105,7 +105,7 @@ pub async fn decision(State(app): State<AppState>, headers: HeaderMap, body: Byt
     };
     let request = match request::validate(&app, &form).await {
         Ok(r) => r,
-        Err(rejection) => return reject(rejection),
+        Err(rejection) => return rejection.into_response(),
     };
     let fail =
         |error: &str, description: &str| request.error_redirect(&app.issuer, error, description);

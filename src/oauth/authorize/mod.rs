@@ -2,6 +2,8 @@
 //! validation, the sign-in and consent decisions, and issuing the code.
 
 pub mod app_consent;
+pub mod decision;
 pub mod endpoint;
+pub mod redirect;
 pub mod request;
 pub mod response;

@@ -2,13 +2,15 @@
 //! are known to be good, errors are shown on a page and never redirected
 //! (RFC 6749 §4.1.2.1; SECURITY.md A1, A2); after that they go back to the client.
 
-use super::response::Redirect;
+use super::redirect::Redirect;
 use crate::app::App;
 use crate::clients::{Client, GrantType};
 use crate::config::is_loopback_host;
 use crate::oauth::{pkce, scope};
 use crate::tokens::server_mac::ServerMac;
 use crate::web::form::OAuthForm;
+use crate::web::pages;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
@@ -99,6 +101,20 @@ pub enum Rejection {
     Redirect(Redirect),
     /// The store failed.
     Unavailable,
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Page(message) => pages::error(
+                StatusCode::BAD_REQUEST,
+                "This sign-in link is not valid",
+                message,
+            ),
+            Self::Redirect(redirect) => redirect.into_response(),
+            Self::Unavailable => pages::unavailable(),
+        }
+    }
 }
 
 /// Whether `requested` is `registered`, allowing only the port of a loopback

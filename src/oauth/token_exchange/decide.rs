@@ -3,6 +3,7 @@
 //! what. Refusals in this order: the agent, the grant, whose grant, which
 //! client; then scope narrowing (§2.1 `scope`), audience narrowing (§2.1
 //! `audience`/`resource`) and the lifetime (never past the grant's end).
+//! (Over 300 lines: more than half is the unit tests of the decision, kept beside it.)
 
 use crate::clients::Client;
 use crate::config::Policy;
