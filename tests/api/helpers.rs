@@ -1,6 +1,11 @@
 //! Test support: a fresh database per test (a temp SQLite file, or a PostgreSQL
 //! database created here and dropped on `Drop`), the real app on port 0 with a
 //! manual clock, and small client helpers.
+//!
+//! Set-up that costs CPU happens once per process: the signing keys of the
+//! first app started with `TestApp::spawn` are copied into every later
+//! `spawn`'s database (they are sealed under `TEST_KEK`, so they open there
+//! too), and each test password is hashed once (`password_hash`).
 
 use behalf::app::AppState;
 use behalf::clock::ManualClock;
@@ -8,12 +13,57 @@ use behalf::config::Settings;
 use behalf::oauth::registration::{self, NewClient};
 use behalf::secret::Secret;
 use behalf::startup::Application;
+use behalf::store::signing_keys::SigningKeyRow;
+use behalf::store::users::UserRow;
+use behalf::store::{Backend, Database};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub const TEST_KEK: &str = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+
+/// The argon2id hash of `password`, computed once per process: hashing is
+/// deliberately slow, and a test user's hash need not be unique to be valid.
+pub fn password_hash(password: &str) -> String {
+    static HASHES: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let hashes = HASHES.get_or_init(Default::default);
+    if let Some(hash) = hashes.lock().unwrap().get(password) {
+        return hash.clone();
+    }
+    let hash = behalf::accounts::password::hash(password).expect("a valid test password");
+    hashes
+        .lock()
+        .unwrap()
+        .entry(password.to_string())
+        .or_insert(hash)
+        .clone()
+}
+
+/// A new account as `behalf user add` makes it, its password hashed through
+/// the process-wide cache.
+pub fn new_user(name: &str, password: Option<&str>, agent: bool, now: i64) -> UserRow {
+    let mut user = behalf::accounts::new_user(name, None, agent, now).expect("a valid user");
+    user.password_hash = password.map(password_hash);
+    user
+}
+
+/// The signing keys `TestApp::spawn` gives every app after the first (whose
+/// keys they are): generating them, an RSA key among them, is slow.
+static SIGNING_KEYS: Mutex<Option<Vec<SigningKeyRow>>> = Mutex::new(None);
+
+/// Tests that only make sense with PostgreSQL call this first: without
+/// `BEHALF_TEST_POSTGRES_URL` it says so on stderr and the test returns.
+pub fn skip_without_postgres(test: &str) -> bool {
+    if std::env::var_os("BEHALF_TEST_POSTGRES_URL").is_some() {
+        return false;
+    }
+    eprintln!(
+        "skipped: {test} needs PostgreSQL (set BEHALF_TEST_POSTGRES_URL; scripts/test runs it)"
+    );
+    true
+}
 
 /// A database of this test's own.
 pub struct TestDb {
@@ -92,12 +142,43 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The app on a fresh database with the default settings and the
+    /// process's shared signing keys (see `SIGNING_KEYS`).
     pub async fn spawn() -> Self {
         let db = Arc::new(TestDb::new());
         let settings = db.settings();
+        let shared = SIGNING_KEYS.lock().unwrap().clone();
+        let Some(rows) = shared else {
+            let app = Self::spawn_own_keys_on(db, settings).await;
+            let rows = app.state.db.run(SigningKeyRow::all).await.unwrap();
+            SIGNING_KEYS.lock().unwrap().get_or_insert(rows);
+            return app;
+        };
+        let store = Database::connect(Backend::from_url(&db.url).unwrap())
+            .await
+            .expect("the test database opens and migrates");
+        store
+            .run(move |c| rows.iter().try_for_each(|row| row.insert(c)))
+            .await
+            .expect("the shared signing keys go in");
+        drop(store);
         Self::spawn_with(db, settings, ManualClock::starting_now()).await
     }
 
+    /// As `spawn`, but the app generates signing keys of its own (for tests
+    /// of the keys themselves).
+    pub async fn spawn_own_keys() -> Self {
+        let db = Arc::new(TestDb::new());
+        let settings = db.settings();
+        Self::spawn_own_keys_on(db, settings).await
+    }
+
+    async fn spawn_own_keys_on(db: Arc<TestDb>, settings: Settings) -> Self {
+        Self::spawn_with(db, settings, ManualClock::starting_now()).await
+    }
+
+    /// The app on `db` with `settings`: the database keeps whatever keys it
+    /// has, and the app generates any it lacks (as a real start does).
     pub async fn spawn_with(db: Arc<TestDb>, settings: Settings, clock: ManualClock) -> Self {
         let app = Application::build(settings, Arc::new(clock.clone()))
             .await

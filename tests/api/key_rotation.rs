@@ -20,7 +20,7 @@ fn kid_of(token: &str) -> String {
 
 #[tokio::test]
 async fn rotation_publishes_first_then_signs_and_keeps_earlier_tokens_verifiable() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_own_keys().await;
     let secret = app.add_client("svc", &["read"], &[]).await;
     let before = app.client_credentials_token("svc", &secret, "read").await;
     let old_kid = kid_of(&before);
@@ -71,7 +71,7 @@ async fn rotation_publishes_first_then_signs_and_keeps_earlier_tokens_verifiable
 
 #[tokio::test]
 async fn a_key_ring_reload_picks_up_keys_rotated_by_another_process() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_own_keys().await;
     // Another process (e.g. `behalf keys rotate`) writes a key through its own ring.
     let other = behalf::tokens::keyring::KeyRing::new(
         behalf::tokens::kek::KeyEncryptionKey::from_bytes(&behalf::secret::Secret::new(

@@ -10,7 +10,7 @@ use behalf::store::{Backend, Database};
 async fn a_restart_keeps_keys_clients_and_users() {
     let app = TestApp::spawn().await;
     let secret = app.add_client("svc", &["read"], &[]).await;
-    let user = behalf::accounts::new_user("alice", Some("correct horse"), false, 0).unwrap();
+    let user = crate::helpers::new_user("alice", Some("correct horse"), false, 0);
     let sub = user.sub.clone();
     app.state.db.run(move |c| user.insert(c)).await.unwrap();
     let token = app.client_credentials_token("svc", &secret, "read").await;
