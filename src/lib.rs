@@ -32,3 +32,6 @@ pub mod sweep;
 pub mod cli;
 pub mod routes;
 pub mod startup;
+
+#[cfg(test)]
+mod layers;
