@@ -1,77 +1,10 @@
 //! The agent API (DESIGN.md "Access requests API"): paths, validation errors,
 //! and who may see what (SECURITY.md E15; another agent gets 404).
 
-use crate::browser::{add_support_client, add_user, console_token};
+use crate::fixtures::{World, api, ask, console_token, desk, file_request};
 use crate::helpers::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-
-pub struct Desk {
-    pub app: TestApp,
-    pub secret: String,
-    pub bob: String,
-    pub alice_sub: String,
-}
-
-/// alice (user), bob and carol (agents), the console client, and bob's agent token.
-pub async fn desk() -> Desk {
-    desk_on(TestApp::spawn().await).await
-}
-
-/// As `desk`, on an app started with settings of the test's own.
-pub async fn desk_on(app: TestApp) -> Desk {
-    let alice_sub = add_user(&app, "alice", false).await;
-    add_user(&app, "bob", true).await;
-    add_user(&app, "carol", true).await;
-    let secret = add_support_client(&app).await;
-    let bob = console_token(&app, &secret, "bob", "openid agent").await;
-    Desk {
-        app,
-        secret,
-        bob,
-        alice_sub,
-    }
-}
-
-pub async fn api(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-    let mut request = app.http.request(method, app.url(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let (status, headers) = (response.status(), response.headers().clone());
-    (
-        status,
-        headers,
-        response.json().await.unwrap_or(Value::Null),
-    )
-}
-
-pub fn ask(scope: &str, duration: i64) -> Value {
-    json!({"subject": "alice", "scope": scope, "duration": duration, "reason": "Customer reported a billing bug", "ticket": "SUP-42"})
-}
-
-pub async fn file_request(d: &Desk, scope: &str, duration: i64) -> Value {
-    let (status, _, body) = api(
-        &d.app,
-        reqwest::Method::POST,
-        "/api/access-requests",
-        Some(&d.bob),
-        Some(ask(scope, duration)),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body
-}
 
 #[tokio::test]
 async fn an_agent_files_reads_and_cancels_a_request() {
@@ -203,12 +136,15 @@ async fn configured_non_delegable_scopes_are_refused() {
     let mut settings = db.settings();
     settings.policy.non_delegable_scopes = vec!["admin".into()];
     let app = TestApp::spawn_with(db, settings, behalf::clock::ManualClock::starting_now()).await;
-    add_user(&app, "alice", false).await;
-    add_user(&app, "bob", true).await;
-    let secret = add_support_client(&app).await;
-    let bob = console_token(&app, &secret, "bob", "openid agent").await;
+    let world = World::new()
+        .user("alice")
+        .agent("bob")
+        .console()
+        .build_on(app)
+        .await;
+    let bob = world.agent_token("bob").await;
     let (status, _, body) = api(
-        &app,
+        &world.app,
         reqwest::Method::POST,
         "/api/access-requests",
         Some(&bob),

@@ -3,7 +3,7 @@
 //! pages, ID token validation (nonce, at_hash, auth_time), UserInfo, and refresh
 //! with rotation (SECURITY.md I1, I3, D1).
 
-use crate::browser::{Browser, CALLBACK, ClientSpec, add_code_client, add_user, query_of};
+use crate::fixtures::{Browser, CALLBACK, ClientSpec, add_code_client, add_user, query_of};
 use crate::helpers::{TestApp, verify_with_jwks};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
@@ -180,12 +180,12 @@ async fn consent_is_remembered_and_first_party_apps_skip_it() {
     )
     .await;
     let browser = Browser::new(&app);
-    let (_, challenge) = crate::browser::pkce();
+    let (_, challenge) = crate::fixtures::pkce();
     let first = browser
-        .get(&crate::browser::authorize_url(&app, "rp", &challenge, &[]))
+        .get(&crate::fixtures::authorize_url(&app, "rp", &challenge, &[]))
         .await;
     let signed_in = browser
-        .sign_in(&first.location(), "alice", crate::browser::PASSWORD)
+        .sign_in(&first.location(), "alice", crate::fixtures::PASSWORD)
         .await;
     let consent = browser.get(&signed_in.location()).await;
     assert_eq!(consent.status, reqwest::StatusCode::OK);
@@ -204,13 +204,13 @@ async fn consent_is_remembered_and_first_party_apps_skip_it() {
 
     // The same request again: no page, straight to the code.
     let again = browser
-        .get(&crate::browser::authorize_url(&app, "rp", &challenge, &[]))
+        .get(&crate::fixtures::authorize_url(&app, "rp", &challenge, &[]))
         .await;
     assert_eq!(again.status, reqwest::StatusCode::SEE_OTHER);
     assert!(query_of(&again.location()).contains_key("code"));
     // prompt=consent asks again.
     let asked = browser
-        .get(&crate::browser::authorize_url(
+        .get(&crate::fixtures::authorize_url(
             &app,
             "rp",
             &challenge,
@@ -220,7 +220,7 @@ async fn consent_is_remembered_and_first_party_apps_skip_it() {
     assert_eq!(asked.status, reqwest::StatusCode::OK);
     // A first-party app never asks.
     let first_party = browser
-        .get(&crate::browser::authorize_url(
+        .get(&crate::fixtures::authorize_url(
             &app,
             "console",
             &challenge,

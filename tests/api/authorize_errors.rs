@@ -2,8 +2,8 @@
 //! untrusted client or redirect → an error page and never a redirect; anything
 //! else → back to the client with `error`, `state` and `iss`.
 
-use crate::browser::{
-    Browser, CALLBACK, ClientSpec, PASSWORD, add_code_client, add_user, authorize_url, pkce,
+use crate::fixtures::{
+    Browser, CALLBACK, ClientSpec, PASSWORD, World, add_code_client, add_user, authorize_url, pkce,
     query_of,
 };
 use crate::helpers::TestApp;
@@ -194,9 +194,7 @@ async fn the_consent_form_posts_answer_303_and_deny_returns_access_denied() {
 
 #[tokio::test]
 async fn only_agents_get_the_agent_scope() {
-    let app = TestApp::spawn().await;
-    add_user(&app, "alice", false).await;
-    add_user(&app, "bob", true).await;
+    let app = World::new().user("alice").agent("bob").build().await.app;
     add_code_client(
         &app,
         ClientSpec {

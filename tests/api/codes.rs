@@ -1,6 +1,6 @@
 //! Authorization codes and PKCE at the token endpoint (SECURITY.md B1–B6, C3, C6).
 
-use crate::browser::{
+use crate::fixtures::{
     Browser, ClientSpec, add_code_client, add_user, authorize_url, pkce, query_of, redeem,
 };
 use crate::helpers::TestApp;
@@ -221,7 +221,7 @@ async fn a_wrong_malformed_or_missing_code_verifier_is_rejected() {
             &[
                 ("grant_type", "authorization_code"),
                 ("code", &f.code),
-                ("redirect_uri", crate::browser::CALLBACK),
+                ("redirect_uri", crate::fixtures::CALLBACK),
             ],
         )
         .await;

@@ -2,22 +2,15 @@
 //! access; expiry on the injected clock; the agent ending a grant; isolation
 //! between accounts (SECURITY.md J1, J2, J6, E15).
 
-use crate::access_requests::{Desk, api, desk, file_request};
-use crate::browser::{Browser, PASSWORD};
+use crate::fixtures::{
+    Browser, Desk, PASSWORD, api, approve_on_the_screen, csrf, desk, file_request,
+    signed_in_to_account,
+};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 async fn alice(d: &Desk) -> Browser {
-    let browser = Browser::new(&d.app);
-    let page = browser
-        .sign_in("/login?return_to=/account", "alice", PASSWORD)
-        .await;
-    assert_eq!(page.location(), "/account");
-    browser
-}
-
-fn csrf(page: &crate::browser::Page) -> (String, String) {
-    ("csrf_token".into(), page.input("csrf_token").unwrap())
+    signed_in_to_account(&d.app, "alice").await
 }
 
 async fn read_request(d: &Desk, id: &str) -> serde_json::Value {
@@ -25,21 +18,12 @@ async fn read_request(d: &Desk, id: &str) -> serde_json::Value {
 }
 
 async fn read_request_as(d: &Desk, token: &str, id: &str) -> serde_json::Value {
-    let (status, _, body) = api(
-        &d.app,
-        Method::GET,
-        &format!("/api/access-requests/{id}"),
-        Some(token),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
+    crate::fixtures::read_request_as(&d.app, token, id).await
 }
 
 /// A fresh agent token for bob (after the clock moved past the old one's expiry).
 async fn bob_again(d: &Desk) -> String {
-    crate::browser::console_token(&d.app, &d.secret, "bob", "openid agent").await
+    crate::fixtures::console_token(&d.app, &d.secret, "bob", "openid agent").await
 }
 
 #[tokio::test]
@@ -234,11 +218,7 @@ async fn approved_on_the_screen() -> (Desk, Browser, String, String) {
         .as_str()
         .unwrap()
         .to_string();
-    let browser = alice(&d).await;
-    let page = browser.get("/account").await;
-    browser
-        .post(&format!("/account/requests/{id}/approve"), &[csrf(&page)])
-        .await;
+    let browser = approve_on_the_screen(&d.app, "alice", &id).await;
     let grant_id = read_request(&d, &id).await["grant_id"]
         .as_str()
         .unwrap()
@@ -305,7 +285,7 @@ async fn bob_ends_a_grant_early_and_alice_sees_who_ended_it() {
 #[tokio::test]
 async fn another_user_can_neither_see_nor_answer_alices_request() {
     let d = desk().await;
-    crate::browser::add_user(&d.app, "mallory", false).await;
+    crate::fixtures::add_user(&d.app, "mallory", false).await;
     let id = file_request(&d, "read", 3600).await["id"]
         .as_str()
         .unwrap()
@@ -369,7 +349,7 @@ async fn forms_without_the_csrf_token_change_nothing() {
 #[tokio::test]
 async fn reasons_and_tickets_are_shown_escaped() {
     let d = desk().await;
-    let mut body = crate::access_requests::ask("read", 3600);
+    let mut body = crate::fixtures::ask("read", 3600);
     body["reason"] = json!("<script>alert(1)</script> & \"quotes\"");
     body["ticket"] = json!("<img src=x onerror=alert(2)>");
     let (status, _, _) = api(
@@ -462,20 +442,23 @@ async fn the_consent_screen_uses_the_operators_words_for_scopes() {
         behalf::clock::ManualClock::starting_now(),
     )
     .await;
-    crate::browser::add_user(&app, "alice", false).await;
-    crate::browser::add_user(&app, "bob", true).await;
-    let secret = crate::browser::add_support_client(&app).await;
-    let bob = crate::browser::console_token(&app, &secret, "bob", "openid agent").await;
+    let world = crate::fixtures::World::new()
+        .user("alice")
+        .agent("bob")
+        .console()
+        .build_on(app)
+        .await;
+    let (app, bob) = (&world.app, world.agent_token("bob").await);
     let (status, _, _) = api(
-        &app,
+        app,
         Method::POST,
         "/api/access-requests",
         Some(&bob),
-        Some(crate::access_requests::ask("read write", 3600)),
+        Some(crate::fixtures::ask("read write", 3600)),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    let browser = Browser::new(&app);
+    let browser = Browser::new(app);
     browser.sign_in("/login", "alice", PASSWORD).await;
     let page = browser.get("/account").await;
     assert!(

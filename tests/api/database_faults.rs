@@ -7,7 +7,7 @@
 //! grow past its current size, and the free space left is taken); PostgreSQL
 //! refuses connections and drops the ones it has, as a server going down does.
 
-use crate::exchange_support::{Granted, granted};
+use crate::fixtures::{Granted, granted};
 use crate::helpers::{TestApp, TestDb};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::StatusCode;

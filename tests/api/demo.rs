@@ -1,7 +1,7 @@
 //! The demo's printed walkthrough, run as a user would paste it into a shell
 //! (with alice's approval on the consent screen done by a scripted browser).
 
-use crate::browser::Browser;
+use crate::fixtures::Browser;
 use crate::helpers::{TEST_KEK, TestDb};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

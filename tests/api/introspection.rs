@@ -1,9 +1,7 @@
 //! RFC 7662 introspection (SECURITY.md F1–F4) and RFC 7009 revocation (G1–G5),
 //! and how far a revocation reaches (E13; DESIGN.md "Revocation and its reach").
 
-use crate::access_requests::api;
-use crate::browser::console_token;
-use crate::exchange_support::{Granted, granted};
+use crate::fixtures::{Granted, api, console_token, granted};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -22,9 +20,9 @@ async fn an_unauthenticated_or_public_caller_gets_401() {
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let body: serde_json::Value = anonymous.json().await.unwrap();
     assert_eq!(body["error"], "invalid_client");
-    crate::browser::add_code_client(
+    crate::fixtures::add_code_client(
         &g.d.app,
-        crate::browser::ClientSpec {
+        crate::fixtures::ClientSpec {
             id: "spa",
             public: true,
             first_party: true,
@@ -263,7 +261,7 @@ async fn revoking_a_refresh_token_ends_its_family_and_derived_delegated_tokens()
         .unwrap();
     let reopened = reopen(&g).await;
     let tokens =
-        crate::browser::console_tokens(&reopened.d.app, &reopened.d.secret, "bob", "openid agent")
+        crate::fixtures::console_tokens(&reopened.d.app, &reopened.d.secret, "bob", "openid agent")
             .await;
     let (bob, refresh) = (
         tokens["access_token"].as_str().unwrap(),
@@ -303,7 +301,7 @@ async fn reopen(g: &Granted) -> Granted {
         crate::helpers::TestApp::spawn_with(g.d.app.db.clone(), settings, g.d.app.clock.clone())
             .await;
     Granted {
-        d: crate::access_requests::Desk {
+        d: crate::fixtures::Desk {
             app,
             secret: g.d.secret.clone(),
             bob: g.d.bob.clone(),

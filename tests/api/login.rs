@@ -2,13 +2,13 @@
 //! cookie attributes, session id rotation, server-side logout, throttling,
 //! indistinguishable failures, and `return_to`.
 
-use crate::browser::{Browser, PASSWORD, add_user};
+use crate::fixtures::{Browser, PASSWORD, add_user};
 use crate::helpers::TestApp;
 use reqwest::StatusCode;
 use reqwest::header::SET_COOKIE;
 use std::time::Instant;
 
-fn session_cookie(page: &crate::browser::Page) -> String {
+fn session_cookie(page: &crate::fixtures::Page) -> String {
     page.headers
         .get_all(SET_COOKIE)
         .iter()

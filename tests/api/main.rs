@@ -5,7 +5,6 @@
 mod access_requests;
 mod authorization_flow;
 mod authorize_errors;
-mod browser;
 mod cli;
 mod client_credentials;
 mod codes;
@@ -13,8 +12,8 @@ mod consent_screen;
 mod database_faults;
 mod demo;
 mod discovery;
-mod exchange_support;
 mod faults;
+mod fixtures;
 mod helpers;
 mod introspection;
 mod jwt_verifier;

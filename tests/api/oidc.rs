@@ -1,7 +1,7 @@
 //! OpenID Connect specifics (SECURITY.md I1, I2): `nonce`, `auth_time` with
 //! `max_age`, and re-authentication forced by `prompt=login` and `max_age`.
 
-use crate::browser::{
+use crate::fixtures::{
     Browser, ClientSpec, PASSWORD, add_code_client, add_user, authorize_url, pkce, query_of, redeem,
 };
 use crate::helpers::{TestApp, jwt_claims};

@@ -1,7 +1,7 @@
 //! Refresh tokens (SECURITY.md D1–D3): rotation and reuse detection, binding to
 //! the client and the original scope, and the end of the account or consent.
 
-use crate::browser::{
+use crate::fixtures::{
     Browser, ClientSpec, add_code_client, add_user, authorize_url, pkce, query_of, redeem,
 };
 use crate::helpers::TestApp;
@@ -206,7 +206,7 @@ async fn a_disabled_user_cannot_refresh_or_sign_in() {
         (StatusCode::BAD_REQUEST, Some("invalid_grant"))
     );
     let page = Browser::new(&s.app)
-        .sign_in("/login", "alice", crate::browser::PASSWORD)
+        .sign_in("/login", "alice", crate::fixtures::PASSWORD)
         .await;
     assert_eq!(page.status, StatusCode::UNAUTHORIZED);
 }

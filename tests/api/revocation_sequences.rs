@@ -3,9 +3,7 @@
 //! ended grant, nor after its own, its actor's or its expiry's end — and every
 //! token the model says is live is active (SECURITY.md E7, E13, G3, G5, K6).
 
-use crate::access_requests::api;
-use crate::browser::console_token;
-use crate::exchange_support::granted;
+use crate::fixtures::{api, console_token, end_on_the_screen, granted};
 use reqwest::{Method, StatusCode};
 
 /// A small deterministic generator, so a failing seed can be replayed.

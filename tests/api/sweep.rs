@@ -2,8 +2,7 @@
 //! change an answer and nothing else; above all, a revoked actor token's record
 //! outlives every delegated token minted with it.
 
-use crate::access_requests::desk_on;
-use crate::exchange_support::granted_at;
+use crate::fixtures::{desk_on, granted_at};
 use crate::helpers::{TestApp, TestDb, jwt_claims};
 use behalf::clock::ManualClock;
 use behalf::store::schema::{
@@ -19,7 +18,7 @@ const HOUR: i64 = 3600;
 /// The desk and alice's grant to bob, on an app whose delegated tokens live
 /// three hours: longer than the sweep's margin, so a sweep that forgot them
 /// would delete an actor token's revocation while its delegated token lives.
-async fn long_delegations() -> crate::exchange_support::Granted {
+async fn long_delegations() -> crate::fixtures::Granted {
     let db = Arc::new(TestDb::new());
     let mut settings = db.settings();
     settings.policy.delegated_token_ttl_seconds = 3 * HOUR;

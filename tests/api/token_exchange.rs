@@ -1,8 +1,6 @@
 //! RFC 8693 token exchange under a grant (SECURITY.md E1–E15, H1 on actor tokens).
 
-use crate::access_requests::api;
-use crate::browser::console_token;
-use crate::exchange_support::{ACCESS_TOKEN_TYPE, approve, granted};
+use crate::fixtures::{ACCESS_TOKEN_TYPE, api, approve, console_token, granted};
 use crate::helpers::verify_with_jwks;
 use behalf::store::audit_events;
 use reqwest::{Method, StatusCode};
@@ -55,9 +53,9 @@ async fn no_client_authentication_or_a_public_client_is_invalid_client() {
         StatusCode::UNAUTHORIZED,
         "invalid_client",
     );
-    crate::browser::add_code_client(
+    crate::fixtures::add_code_client(
         &g.d.app,
-        crate::browser::ClientSpec {
+        crate::fixtures::ClientSpec {
             id: "spa",
             public: true,
             first_party: true,
@@ -157,7 +155,7 @@ async fn expired_revoked_foreign_or_wrong_typ_actor_tokens_are_rejected() {
         "invalid_request",
     );
     // Wrong typ / an ID token as actor.
-    let id_token = crate::browser::console_tokens(&g.d.app, &g.d.secret, "bob", "openid agent")
+    let id_token = crate::fixtures::console_tokens(&g.d.app, &g.d.secret, "bob", "openid agent")
         .await["id_token"]
         .as_str()
         .unwrap()
@@ -215,7 +213,7 @@ async fn the_grant_must_name_this_agent_and_this_client() {
         behalf::oauth::registration::NewClient {
             client_id: "console2".into(),
             first_party: true,
-            redirect_uris: vec![crate::browser::CALLBACK.into()],
+            redirect_uris: vec![crate::fixtures::CALLBACK.into()],
             grant_types: vec![
                 "authorization_code".into(),
                 "urn:ietf:params:oauth:grant-type:token-exchange".into(),
@@ -228,20 +226,20 @@ async fn the_grant_must_name_this_agent_and_this_client() {
     .unwrap();
     g.d.app.state.db.run(move |c| row.insert(c)).await.unwrap();
     let other_secret = other_secret.unwrap().expose().clone();
-    let (verifier, challenge) = crate::browser::pkce();
-    let url = crate::browser::authorize_url(
+    let (verifier, challenge) = crate::fixtures::pkce();
+    let url = crate::fixtures::authorize_url(
         &g.d.app,
         "console2",
         &challenge,
         &[("scope", "openid agent")],
     );
-    let location = crate::browser::Browser::new(&g.d.app)
+    let location = crate::fixtures::Browser::new(&g.d.app)
         .authorize(&url, "bob", "approve")
         .await;
-    let (_, tokens) = crate::browser::redeem(
+    let (_, tokens) = crate::fixtures::redeem(
         &g.d.app,
         ("console2", Some(&other_secret)),
-        &crate::browser::query_of(&location)["code"],
+        &crate::fixtures::query_of(&location)["code"],
         &verifier,
     )
     .await;
@@ -425,7 +423,7 @@ async fn a_non_delegable_scope_in_a_grant_is_never_exchanged() {
             "urn:ietf:params:oauth:grant-type:token-exchange",
         ),
         ("subject_token", g.grant_id.as_str()),
-        ("subject_token_type", crate::exchange_support::GRANT_ID_TYPE),
+        ("subject_token_type", crate::fixtures::GRANT_ID_TYPE),
         ("actor_token", g.d.bob.as_str()),
         ("actor_token_type", ACCESS_TOKEN_TYPE),
     ];
