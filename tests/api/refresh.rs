@@ -167,6 +167,8 @@ async fn refresh_tokens_expire_when_idle() {
 async fn withdrawn_consent_ends_refresh() {
     let s = signed_in(false).await;
     let sub = s.sub.clone();
+    // Straight to the table: there is no HTTP endpoint (nor CLI command) for
+    // withdrawing an app's consent yet; when there is, withdraw through it.
     s.app
         .state
         .db
