@@ -1,7 +1,7 @@
 //! `GET /login`, `POST /login`, `POST /logout`. An unknown user, a disabled one
 //! and a wrong password get the same answer in status, body and time (a dummy
 //! argon2 verification runs when there is no hash to check). Failures are
-//! throttled per account and per address (SECURITY.md J3, J4, J5).
+//! throttled per account and per address (docs/security.md J3, J4, J5).
 
 use super::{password, sessions, throttle};
 use crate::app::AppState;

@@ -1,4 +1,4 @@
-//! Sign-in throttling (SECURITY.md J4): failed attempts are counted per account
+//! Sign-in throttling (docs/security.md J4): failed attempts are counted per account
 //! name (known or not, so the limit reveals nothing) and per client address in
 //! a sliding window. The counts live in the database (`store::login_failures`),
 //! so that several instances behind one address enforce one limit together.

@@ -1,4 +1,4 @@
-//! The command line (DESIGN.md "Command line"): `serve`, `migrate`, `user`,
+//! The command line (docs/contract.md "Command line"): `serve`, `migrate`, `user`,
 //! `client` and `keys`. Every command reads the same settings and migrates the
 //! database itself; output meant for scripts goes to stdout, logs to stderr.
 

@@ -1,5 +1,5 @@
 //! Registering a client (used by `behalf client add` and the demo): the rules a
-//! registration must meet (SECURITY.md A3) and the row it becomes.
+//! registration must meet (docs/security.md A3) and the row it becomes.
 
 use super::scope::is_scope_token;
 use crate::clients::GrantType;

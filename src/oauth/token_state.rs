@@ -1,7 +1,7 @@
 //! Whether an access token is active right now: a valid signature and claims
 //! (`tokens::verifier`), and then what the database knows: its own revocation,
 //! its user's account, and for a delegated token its grant and the actor token
-//! that minted it (RFC 7662 §2.2 "active"; DESIGN.md "Revocation and its reach").
+//! that minted it (RFC 7662 §2.2 "active"; docs/contract.md "Revocation and its reach").
 //! No answer about activity is cached (only signature checks are, see
 //! `tokens::verified_cache`): a revocation committed anywhere counts at once.
 

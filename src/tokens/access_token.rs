@@ -79,7 +79,7 @@ impl AccessTokenClaims {
 }
 
 /// `nbf`, when present, must be a number: `null` or a string is rejected, not
-/// skipped (SECURITY.md H3).
+/// skipped (docs/security.md H3).
 fn present_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     i64::deserialize(d).map(Some)
 }

@@ -75,7 +75,7 @@ pub fn verify_access_token(
     Ok(claims)
 }
 
-/// `exp` and `nbf` at `now`. Our own tokens: no leeway (SECURITY.md K6 keeps
+/// `exp` and `nbf` at `now`. Our own tokens: no leeway (docs/security.md K6 keeps
 /// leeway for incoming assertions).
 pub fn check_time(claims: &AccessTokenClaims, now: i64) -> Result<(), VerifyError> {
     if now >= claims.exp {

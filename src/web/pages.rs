@@ -67,7 +67,7 @@ pub fn render(status: StatusCode, template: &str, context: &Context) -> Response
     }
 }
 
-/// An error page: never a redirect (SECURITY.md A2).
+/// An error page: never a redirect (docs/security.md A2).
 pub fn error(status: StatusCode, title: &str, message: &str) -> Response {
     let mut context = Context::new();
     context.insert("title", title);
@@ -84,7 +84,7 @@ pub fn unavailable() -> Response {
     )
 }
 
-/// 303 See Other (after a POST, SECURITY.md A5), with the security headers.
+/// 303 See Other (after a POST, docs/security.md A5), with the security headers.
 pub fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {

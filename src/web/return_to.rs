@@ -1,5 +1,5 @@
 //! Where to go after signing in: only same-origin relative paths, so the login
-//! page can never be used as an open redirector (SECURITY.md J5).
+//! page can never be used as an open redirector (docs/security.md J5).
 
 pub const DEFAULT: &str = "/account";
 

@@ -1,6 +1,6 @@
 //! Validating an authorization request. Until the client and its redirect URI
 //! are known to be good, errors are shown on a page and never redirected
-//! (RFC 6749 §4.1.2.1; SECURITY.md A1, A2); after that they go back to the client.
+//! (RFC 6749 §4.1.2.1; docs/security.md A1, A2); after that they go back to the client.
 
 use super::redirect::Redirect;
 use crate::app::App;
