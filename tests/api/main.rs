@@ -3,6 +3,7 @@
 //! and drives it over HTTP as a client would.
 
 mod access_requests;
+mod answer_races;
 mod authorization_flow;
 mod authorize_errors;
 mod cli;
