@@ -31,11 +31,10 @@ pub fn reauth_marker(mac: &ServerMac, time: i64, client_id: &str, code_challenge
 }
 
 /// The time in a genuine marker; `None` for anything forged or malformed.
-fn reauth_time(app: &App, value: &str, client_id: &str, code_challenge: &str) -> Option<i64> {
-    let (time, mac) = value.split_once('.')?;
+fn reauth_time(mac: &ServerMac, value: &str, client_id: &str, code_challenge: &str) -> Option<i64> {
+    let (time, tag) = value.split_once('.')?;
     let time: i64 = time.parse().ok()?;
-    app.mac
-        .verify(&reauth_mac_input(time, client_id, code_challenge), mac)
+    mac.verify(&reauth_mac_input(time, client_id, code_challenge), tag)
         .then_some(time)
 }
 
@@ -273,8 +272,8 @@ pub async fn validate(app: &App, form: &OAuthForm) -> Result<AuthorizationReques
             .transpose()
     };
     let max_age = number("max_age")?;
-    let reauth_since =
-        param(REAUTH_SINCE)?.and_then(|v| reauth_time(app, v, &client.client_id, code_challenge));
+    let reauth_since = param(REAUTH_SINCE)?
+        .and_then(|v| reauth_time(&app.mac, v, &client.client_id, code_challenge));
     let params = CARRIED
         .iter()
         .filter_map(|name| {
