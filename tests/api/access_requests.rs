@@ -1,5 +1,5 @@
-//! The agent API (DESIGN.md "Access requests API"): paths, validation errors,
-//! and who may see what (SECURITY.md E15; another agent gets 404).
+//! The agent API (docs/contract.md "Access requests API"): paths, validation errors,
+//! and who may see what (docs/security.md E15; another agent gets 404).
 
 use crate::fixtures::{World, api, ask, console_token, desk, file_request};
 use crate::helpers::TestApp;

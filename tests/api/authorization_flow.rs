@@ -1,7 +1,7 @@
 //! The authorization code flow driven by a real relying party, the
 //! `openidconnect` crate: discovery, code + PKCE through the sign-in and consent
 //! pages, ID token validation (nonce, at_hash, auth_time), UserInfo, and refresh
-//! with rotation (SECURITY.md I1, I3, D1).
+//! with rotation (docs/security.md I1, I3, D1).
 
 use crate::fixtures::{Browser, CALLBACK, ClientSpec, add_code_client, add_user, query_of};
 use crate::helpers::{TestApp, verify_with_jwks};

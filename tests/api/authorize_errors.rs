@@ -1,4 +1,4 @@
-//! The authorization endpoint's refusals (SECURITY.md A1–A5, B4, B5, I2):
+//! The authorization endpoint's refusals (docs/security.md A1–A5, B4, B5, I2):
 //! untrusted client or redirect → an error page and never a redirect; anything
 //! else → back to the client with `error`, `state` and `iss`.
 

@@ -1,5 +1,5 @@
 //! The command line as an operator uses it: the real binary, its stdout and
-//! exit codes (DESIGN.md "Command line", "Details clients rely on").
+//! exit codes (docs/contract.md "Command line", "Details clients rely on").
 
 use crate::helpers::{TEST_KEK, TestDb};
 use serde_json::Value;

@@ -1,5 +1,5 @@
 //! The client-credentials grant end to end (RFC 6749 §4.4, RFC 9068, RFC 8707;
-//! SECURITY.md C1, C2, C3, C4, C5).
+//! docs/security.md C1, C2, C3, C4, C5).
 
 use crate::helpers::{TestApp, verify_with_jwks};
 use behalf::store::clients::ClientRow;

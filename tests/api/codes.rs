@@ -1,4 +1,4 @@
-//! Authorization codes and PKCE at the token endpoint (SECURITY.md B1–B6, C3, C6).
+//! Authorization codes and PKCE at the token endpoint (docs/security.md B1–B6, C3, C6).
 
 use crate::fixtures::{
     Browser, ClientSpec, add_code_client, add_user, authorize_url, pkce, query_of, redeem,

@@ -1,6 +1,6 @@
 //! The consent screen (`/account`): approve as asked or narrowed, deny, end
 //! access; expiry on the injected clock; the agent ending a grant; isolation
-//! between accounts (SECURITY.md J1, J2, J6, E15).
+//! between accounts (docs/security.md J1, J2, J6, E15).
 
 use crate::fixtures::{
     Browser, Desk, PASSWORD, api, approve_on_the_screen, csrf, desk, file_request,

@@ -1,4 +1,4 @@
-//! Faults of the database (SECURITY.md K2, K3): when it cannot take a write or
+//! Faults of the database (docs/security.md K2, K3): when it cannot take a write or
 //! cannot be reached, the server answers 503 and never a success it did not
 //! persist, never `active: true` from memory; when it comes back, so does the
 //! server, without a restart.

@@ -1,4 +1,4 @@
-//! Discovery (OIDC Discovery §3, RFC 8414) and the JWKS (RFC 7517; SECURITY.md H5, I3).
+//! Discovery (OIDC Discovery §3, RFC 8414) and the JWKS (RFC 7517; docs/security.md H5, I3).
 
 use crate::helpers::TestApp;
 use std::collections::HashSet;

@@ -1,4 +1,4 @@
-//! Faults (SECURITY.md K1): the server is killed with SIGKILL while revocations
+//! Faults (docs/security.md K1): the server is killed with SIGKILL while revocations
 //! are in flight; after a restart every revocation that was answered 200 is
 //! still in force, and SQLite's integrity check passes.
 

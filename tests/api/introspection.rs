@@ -1,5 +1,5 @@
-//! RFC 7662 introspection (SECURITY.md F1–F4) and RFC 7009 revocation (G1–G5),
-//! and how far a revocation reaches (E13; DESIGN.md "Revocation and its reach").
+//! RFC 7662 introspection (docs/security.md F1–F4) and RFC 7009 revocation (G1–G5),
+//! and how far a revocation reaches (E13; docs/contract.md "Revocation and its reach").
 
 use crate::fixtures::{Granted, api, console_token, granted};
 use reqwest::{Method, StatusCode};

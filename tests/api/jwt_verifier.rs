@@ -1,5 +1,5 @@
 //! The verifier that checks every JWT presented to behalf (later: actor tokens,
-//! bearer tokens, introspection). SECURITY.md H1, H2, H3, H4, K6: forged and
+//! bearer tokens, introspection). docs/security.md H1, H2, H3, H4, K6: forged and
 //! malformed tokens are refused.
 
 use crate::helpers::TestApp;

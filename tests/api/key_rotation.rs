@@ -1,4 +1,4 @@
-//! Signing-key rotation (SECURITY.md H5, K5): a new key is published before it
+//! Signing-key rotation (docs/security.md H5, K5): a new key is published before it
 //! signs; the old one stays published, and its tokens verify, until they expire.
 
 use crate::helpers::{TestApp, verify_with_jwks};

@@ -1,4 +1,4 @@
-//! Sign-in, sessions and pages (SECURITY.md J1–J5): CSRF, security headers,
+//! Sign-in, sessions and pages (docs/security.md J1–J5): CSRF, security headers,
 //! cookie attributes, session id rotation, server-side logout, throttling,
 //! indistinguishable failures, and `return_to`.
 

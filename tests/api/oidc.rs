@@ -1,4 +1,4 @@
-//! OpenID Connect specifics (SECURITY.md I1, I2): `nonce`, `auth_time` with
+//! OpenID Connect specifics (docs/security.md I1, I2): `nonce`, `auth_time` with
 //! `max_age`, and re-authentication forced by `prompt=login` and `max_age`.
 
 use crate::fixtures::{

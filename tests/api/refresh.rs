@@ -1,4 +1,4 @@
-//! Refresh tokens (SECURITY.md D1–D3): rotation and reuse detection, binding to
+//! Refresh tokens (docs/security.md D1–D3): rotation and reuse detection, binding to
 //! the client and the original scope, and the end of the account or consent.
 
 use crate::fixtures::{

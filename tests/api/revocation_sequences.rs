@@ -1,7 +1,7 @@
 //! A table of random sequences of exchange, revocation, grant ending and time,
 //! checked against a model after every step: no token is ever active under an
 //! ended grant, nor after its own, its actor's or its expiry's end — and every
-//! token the model says is live is active (SECURITY.md E7, E13, G3, G5, K6).
+//! token the model says is live is active (docs/security.md E7, E13, G3, G5, K6).
 
 use crate::fixtures::{api, console_token, end_on_the_screen, granted};
 use reqwest::{Method, StatusCode};

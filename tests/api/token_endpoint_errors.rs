@@ -1,5 +1,5 @@
 //! The token endpoint's answers to malformed input: RFC 6749 §5.2 JSON errors,
-//! never axum's plain-text rejections (SECURITY.md A4, C2).
+//! never axum's plain-text rejections (docs/security.md A4, C2).
 
 use crate::helpers::TestApp;
 use reqwest::StatusCode;

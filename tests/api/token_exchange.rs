@@ -1,4 +1,4 @@
-//! RFC 8693 token exchange under a grant (SECURITY.md E1–E15, H1 on actor tokens).
+//! RFC 8693 token exchange under a grant (docs/security.md E1–E15, H1 on actor tokens).
 
 use crate::fixtures::{ACCESS_TOKEN_TYPE, api, approve, console_token, granted};
 use crate::helpers::verify_with_jwks;
