@@ -1,4 +1,4 @@
--- Failed sign-ins (SECURITY.md J4), in the database so that every instance
+-- Failed sign-ins (docs/security.md J4), in the database so that every instance
 -- counts them together. Keys are 'account:<lowercased name>' or
 -- 'address:<client IP>'; rows older than the throttle window are swept.
 CREATE TABLE login_failures (
