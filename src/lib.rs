@@ -35,3 +35,5 @@ pub mod startup;
 
 #[cfg(test)]
 mod layers;
+#[cfg(test)]
+mod test_rows;

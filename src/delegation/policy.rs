@@ -78,24 +78,14 @@ pub fn require_exchange_client(client: &Client) -> Result<(), Refusal> {
 mod tests {
     use super::*;
     use crate::clients::GrantType;
+    use crate::test_rows::client;
 
     fn support_client() -> Client {
-        Client {
-            client_id: "desk".into(),
-            secret_hash: Some(vec![0; 32]),
-            is_public: false,
-            first_party: false,
-            name: "Desk".into(),
-            redirect_uris: vec![],
-            grant_types: vec![GrantType::TokenExchange],
-            scopes: vec![
-                "read".into(),
-                "write".into(),
-                "admin".into(),
-                "agent".into(),
-            ],
-            audiences: vec![],
-        }
+        client(
+            "desk",
+            &[GrantType::TokenExchange],
+            &["read", "write", "admin", "agent"],
+        )
     }
 
     fn policy() -> Policy {

@@ -162,6 +162,7 @@ fn redeem(
 mod tests {
     use super::*;
     use crate::clients::GrantType;
+    use crate::test_rows::{self, person};
 
     // RFC 7636 Appendix B.
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -184,27 +185,18 @@ mod tests {
     }
 
     fn client(id: &str) -> Client {
+        let app = test_rows::client(id, &[GrantType::AuthorizationCode], &[]);
         Client {
-            client_id: id.into(),
-            secret_hash: None,
             is_public: true,
-            first_party: false,
-            name: "App".into(),
-            redirect_uris: vec![],
-            grant_types: vec![GrantType::AuthorizationCode],
-            scopes: vec![],
-            audiences: vec![],
+            secret_hash: None,
+            ..app
         }
     }
 
     fn alice(disabled_at: Option<i64>) -> Option<UserRow> {
         Some(UserRow {
-            sub: "alice".into(),
-            username: "alice".into(),
-            password_hash: None,
-            is_agent: false,
-            created_at: 0,
             disabled_at,
+            ..person("alice", false)
         })
     }
 

@@ -168,6 +168,7 @@ fn rotate(
 mod tests {
     use super::*;
     use crate::clients::GrantType;
+    use crate::test_rows::{self, client, consent};
 
     fn token(scopes: &str) -> RefreshTokenRow {
         RefreshTokenRow {
@@ -186,37 +187,17 @@ mod tests {
     }
 
     fn app(first_party: bool) -> Client {
+        let app = client("app", &[GrantType::RefreshToken], &[]);
         Client {
-            client_id: "app".into(),
-            secret_hash: None,
             is_public: true,
+            secret_hash: None,
             first_party,
-            name: "App".into(),
-            redirect_uris: vec![],
-            grant_types: vec![GrantType::RefreshToken],
-            scopes: vec![],
-            audiences: vec![],
+            ..app
         }
     }
 
     fn person(is_agent: bool) -> UserRow {
-        UserRow {
-            sub: "alice".into(),
-            username: "alice".into(),
-            password_hash: None,
-            is_agent,
-            created_at: 0,
-            disabled_at: None,
-        }
-    }
-
-    fn consent(scopes: &str) -> AppConsentRow {
-        AppConsentRow {
-            user_sub: "alice".into(),
-            client_id: "app".into(),
-            scopes: scopes.into(),
-            granted_at: 0,
-        }
+        test_rows::person("alice", is_agent)
     }
 
     fn refused(result: Result<Vec<String>, OAuthError>) -> String {

@@ -58,22 +58,13 @@ pub async fn end(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rows;
 
     fn grant(revoked_at: Option<i64>) -> GrantRow {
         GrantRow {
-            id: "g1".into(),
-            subject_sub: "alice".into(),
-            agent_sub: "bob".into(),
-            client_id: "desk".into(),
-            scopes: "read".into(),
-            audiences: "api".into(),
-            reason: String::new(),
-            ticket: String::new(),
-            request_id: None,
-            created_at: 0,
-            expires_at: 100,
             revoked_at,
-            revoked_by: None,
+            expires_at: 100,
+            ..test_rows::grant("read", "api")
         }
     }
 

@@ -91,30 +91,10 @@ pub async fn give(
 mod tests {
     use super::*;
     use crate::clients::GrantType;
+    use crate::test_rows::{client, person};
 
     fn desk() -> Client {
-        Client {
-            client_id: "desk".into(),
-            secret_hash: Some(vec![0; 32]),
-            is_public: false,
-            first_party: false,
-            name: "Desk".into(),
-            redirect_uris: vec![],
-            grant_types: vec![GrantType::TokenExchange],
-            scopes: vec!["read".into(), "write".into()],
-            audiences: vec![],
-        }
-    }
-
-    fn person(sub: &str, is_agent: bool) -> UserRow {
-        UserRow {
-            sub: sub.into(),
-            username: sub.into(),
-            password_hash: None,
-            is_agent,
-            created_at: 0,
-            disabled_at: None,
-        }
+        client("desk", &[GrantType::TokenExchange], &["read", "write"])
     }
 
     #[test]

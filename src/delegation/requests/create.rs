@@ -139,19 +139,10 @@ fn record_request(
 mod tests {
     use super::*;
     use crate::clients::GrantType;
+    use crate::test_rows::{self, person};
 
     fn client(grants: Vec<GrantType>) -> Client {
-        Client {
-            client_id: "desk".into(),
-            secret_hash: Some(vec![0; 32]),
-            is_public: false,
-            first_party: false,
-            name: "Desk".into(),
-            redirect_uris: vec![],
-            grant_types: grants,
-            scopes: vec!["read".into(), "write".into()],
-            audiences: vec![],
-        }
+        test_rows::client("desk", &grants, &["read", "write"])
     }
 
     fn asking(scope: &str, duration: Option<i64>, reason: &str) -> NewRequest {
@@ -166,12 +157,8 @@ mod tests {
 
     fn user(sub: &str, disabled: bool) -> UserRow {
         UserRow {
-            sub: sub.into(),
-            username: sub.into(),
-            password_hash: None,
-            is_agent: false,
-            created_at: 0,
             disabled_at: disabled.then_some(1),
+            ..person(sub, false)
         }
     }
 

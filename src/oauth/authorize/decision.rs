@@ -64,6 +64,7 @@ mod tests {
     use super::*;
     use crate::clients::{Client, GrantType};
     use crate::oauth::authorize::request::Prompt;
+    use crate::test_rows::{consent, person};
     use std::sync::Arc;
 
     fn request(first_party: bool, scopes: &[&str], prompt: Prompt) -> AuthorizationRequest {
@@ -92,23 +93,7 @@ mod tests {
     }
 
     fn user(is_agent: bool) -> UserRow {
-        UserRow {
-            sub: "alice".into(),
-            username: "alice".into(),
-            password_hash: None,
-            is_agent,
-            created_at: 0,
-            disabled_at: None,
-        }
-    }
-
-    fn consent(scopes: &str) -> AppConsentRow {
-        AppConsentRow {
-            user_sub: "alice".into(),
-            client_id: "app".into(),
-            scopes: scopes.into(),
-            granted_at: 0,
-        }
+        person("alice", is_agent)
     }
 
     fn session(auth_time: i64) -> SessionRow {

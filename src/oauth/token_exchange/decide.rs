@@ -112,48 +112,18 @@ mod tests {
     use super::*;
     use crate::clients::GrantType;
     use crate::error::ErrorCode;
+    use crate::test_rows::{self, client, person};
 
     fn grant() -> GrantRow {
-        GrantRow {
-            id: "g1".into(),
-            subject_sub: "alice".into(),
-            agent_sub: "bob".into(),
-            client_id: "desk".into(),
-            scopes: "read write".into(),
-            audiences: "https://api.example urn:orders".into(),
-            reason: String::new(),
-            ticket: String::new(),
-            request_id: None,
-            created_at: 0,
-            expires_at: 1000,
-            revoked_at: None,
-            revoked_by: None,
-        }
+        test_rows::grant("read write", "https://api.example urn:orders")
     }
 
     fn agent(sub: &str) -> UserRow {
-        UserRow {
-            sub: sub.into(),
-            username: sub.into(),
-            password_hash: None,
-            is_agent: true,
-            created_at: 0,
-            disabled_at: None,
-        }
+        person(sub, true)
     }
 
     fn desk(scopes: &[&str]) -> Client {
-        Client {
-            client_id: "desk".into(),
-            secret_hash: Some(vec![0; 32]),
-            is_public: false,
-            first_party: false,
-            name: "Desk".into(),
-            redirect_uris: vec![],
-            grant_types: vec![GrantType::TokenExchange],
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            audiences: vec![],
-        }
+        client("desk", &[GrantType::TokenExchange], scopes)
     }
 
     fn all() -> Wanted {
