@@ -9,15 +9,13 @@
 use super::audience;
 use super::pkce;
 use super::token_response::TokenResponse;
-use super::user_tokens::{Grant, UserTokens};
+use super::user_tokens::{Grant, UserTokens, revoke_family};
 use crate::app::AppState;
 use crate::clients::Client;
 use crate::config::Settings;
 use crate::digest;
 use crate::error::OAuthError;
 use crate::store::authorization_codes::AuthorizationCodeRow;
-use crate::store::issued_tokens::IssuedTokenRow;
-use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, TxError};
 use crate::web::form::{OAuthForm, Parameters};
@@ -118,8 +116,7 @@ fn redeem(
     if !AuthorizationCodeRow::claim(conn, &code_id, now)? {
         return match AuthorizationCodeRow::find(conn, &code_id)? {
             Some(row) if row.redeemed_at.is_some() => {
-                IssuedTokenRow::revoke_family(conn, &code_id, now)?;
-                RefreshTokenRow::revoke_family(conn, &code_id, now)?;
+                revoke_family(conn, &code_id, now)?;
                 tracing::warn!(client_id = %row.client_id, "authorization code replayed: its tokens are revoked");
                 Ok(Redemption::Replayed)
             }

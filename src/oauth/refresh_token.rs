@@ -10,14 +10,13 @@
 use super::audience;
 use super::scope;
 use super::token_response::TokenResponse;
-use super::user_tokens::{Grant, UserTokens};
+use super::user_tokens::{Grant, UserTokens, revoke_family};
 use crate::app::AppState;
 use crate::clients::Client;
 use crate::config::{AGENT_SCOPE, Settings};
 use crate::digest;
 use crate::error::OAuthError;
 use crate::store::app_consents::AppConsentRow;
-use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, TxError};
@@ -120,8 +119,7 @@ fn rotate(
     if !RefreshTokenRow::claim(conn, &token_id, now)? {
         return match RefreshTokenRow::find(conn, &token_id)? {
             Some(row) if row.used_at.is_some() && row.client_id == client.client_id => {
-                RefreshTokenRow::revoke_family(conn, &row.family_id, now)?;
-                IssuedTokenRow::revoke_family(conn, &row.family_id, now)?;
+                revoke_family(conn, &row.family_id, now)?;
                 tracing::warn!(client_id = %row.client_id, "refresh token replayed: its family is revoked");
                 Ok(Rotation::Replayed)
             }

@@ -6,6 +6,7 @@
 //! unknown one, is answered 200 and left alone (§2.2). A storage error is 503.
 
 use super::client_auth;
+use super::user_tokens::revoke_family;
 use crate::app::AppState;
 use crate::audit::{self, Action};
 use crate::digest;
@@ -99,10 +100,7 @@ fn revoke_in_store(
         .map(|r| (r.client_id.as_str(), r.family_id.as_str()));
     match (decide_target(client_id, claims.as_ref(), owner), claims) {
         (Target::AccessToken, Some(claims)) => revoke_access_token(conn, &claims, now)?,
-        (Target::RefreshFamily(family), _) => {
-            RefreshTokenRow::revoke_family(conn, &family, now)?;
-            IssuedTokenRow::revoke_family(conn, &family, now)?;
-        }
+        (Target::RefreshFamily(family), _) => revoke_family(conn, &family, now)?,
         (_, Some(_)) => {
             tracing::info!(client_id = %client_id, "revocation of another client's token ignored");
         }

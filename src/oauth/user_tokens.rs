@@ -18,6 +18,18 @@ use crate::tokens::access_token::{self, AccessTokenClaims, Audience};
 use crate::tokens::id_token::{self, IdTokenClaims};
 use crate::tokens::keyring::KeySet;
 
+/// Ends a code's or a refresh-token family's tokens: its refresh tokens and the
+/// access tokens issued from it (a replay, or the client revoking one of them).
+pub fn revoke_family(
+    conn: &mut AnyConnection,
+    family_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    RefreshTokenRow::revoke_family(conn, family_id, now)?;
+    IssuedTokenRow::revoke_family(conn, family_id, now)?;
+    Ok(())
+}
+
 pub struct UserTokens {
     claims: AccessTokenClaims,
     access_record: IssuedTokenRow,

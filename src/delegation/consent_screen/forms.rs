@@ -22,15 +22,17 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
-/// The signed-in user behind a form with the right CSRF token, or the answer to send.
+/// The form, and the signed-in user behind it if it carries the right CSRF
+/// token; otherwise the answer to send.
 async fn form_user(
     app: &App,
     headers: &HeaderMap,
-    form: &OAuthForm,
-) -> Result<(SessionRow, UserRow), Response> {
+    body: &[u8],
+) -> Result<(OAuthForm, SessionRow, UserRow), Response> {
+    let form = OAuthForm::parse(body);
     let csrf = form.single("csrf_token").ok().flatten();
     match session::form_user(&app.db, headers, app.now(), csrf).await {
-        Ok(Some(signed_in)) => Ok(signed_in),
+        Ok(Some((s, u))) => Ok((form, s, u)),
         Ok(None) => Err(pages::error(
             StatusCode::FORBIDDEN,
             "Request refused",
@@ -102,8 +104,7 @@ pub async fn approve(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = OAuthForm::parse(&body);
-    let (s, u) = match form_user(&app, &headers, &form).await {
+    let (form, s, u) = match form_user(&app, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -120,8 +121,7 @@ pub async fn deny(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = OAuthForm::parse(&body);
-    let (s, u) = match form_user(&app, &headers, &form).await {
+    let (_, s, u) = match form_user(&app, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -135,8 +135,7 @@ pub async fn revoke(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let form = OAuthForm::parse(&body);
-    let (s, u) = match form_user(&app, &headers, &form).await {
+    let (_, s, u) = match form_user(&app, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -169,8 +168,7 @@ async fn give(app: &App, user: &UserRow, form: &OAuthForm) -> Result<grants::Gra
 }
 
 pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = OAuthForm::parse(&body);
-    let (s, u) = match form_user(&app, &headers, &form).await {
+    let (form, s, u) = match form_user(&app, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
