@@ -11,7 +11,8 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants, mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 import { startServer } from '../lib/server.mjs';
@@ -47,8 +48,24 @@ const subs = {};
 let bobToken;
 const dialogs = []; // every JavaScript dialog that opened: there must be none
 
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// The page as a person sees it on a laptop and on a phone, and what axe-core
+// (WCAG 2.1 A and AA rules) finds wrong with it: nothing, or the step fails.
 async function screenshot(name) {
   await page.screenshot({ path: `${ARTIFACTS_DIR}${name}`, fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: `${ARTIFACTS_DIR}${name.replace('.png', '-phone.png')}`, fullPage: true });
+  await page.setViewportSize(DESKTOP);
+  // Evaluated through the DevTools protocol: the page's CSP (no script) stays as served.
+  await page.evaluate(await AXE_SOURCE);
+  const { violations } = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }),
+  );
+  const found = violations.map((v) => `${v.id} (${v.nodes.length}): ${v.help}`);
+  assert.deepEqual(found, [], `${name}: axe-core finds accessibility violations`);
 }
 
 const bobCall = (method, path, body) => api(server.baseUrl, bobToken, method, path, body);
@@ -111,7 +128,7 @@ before(async () => {
   bobToken = tokens.access_token;
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  context = await browser.newContext({ viewport: DESKTOP });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
   page = await context.newPage();
