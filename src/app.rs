@@ -1,6 +1,6 @@
 //! The state every handler shares: settings, the database, the key ring, the
-//! server MAC, the client registry, the clock, the metrics and the deferred
-//! audit queue. Built once by `startup`. Handlers take `State<AppState>` and
+//! server MAC, the client registry, the clock, the metrics, the deferred
+//! audit queue and the bound on password checks. Built once by `startup`. Handlers take `State<AppState>` and
 //! hand each domain function only the parts it needs.
 
 use crate::audit::Deferred;
@@ -33,6 +33,9 @@ pub struct App {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Audit events written after the answer (see `audit::Deferred`).
     pub deferred_audit: Deferred,
+    /// Password checks allowed to run at once (`[sign_in] checks_at_once`):
+    /// argon2id's memory stays bounded whatever arrives (docs/security.md L1).
+    pub password_checks: tokio::sync::Semaphore,
 }
 
 pub type AppState = Arc<App>;

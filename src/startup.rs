@@ -52,8 +52,10 @@ impl Application {
             .clone()
             .unwrap_or_else(|| issuer.clone());
         let trusted_proxies = settings.trusted_proxy_addrs()?;
+        let password_checks = tokio::sync::Semaphore::new(settings.sign_in.checks_at_once);
         let state = Arc::new(App {
             clients: ClientRegistry::new(db.clone()),
+            password_checks,
             trusted_proxies,
             settings,
             issuer,

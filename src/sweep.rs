@@ -49,7 +49,7 @@ impl Cutoffs {
                     .refresh_token_absolute_seconds
                     .max(settings.access_token_ttl_seconds),
             sessions: oldest,
-            login_failures: window_start(now),
+            login_failures: window_start(now, &settings.sign_in),
         }
     }
 }

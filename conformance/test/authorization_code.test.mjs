@@ -15,6 +15,7 @@ import { startServer } from '../lib/server.mjs';
 import { Browser, findForm, describe as describePage } from '../lib/browser.mjs';
 
 const SESSION_COOKIE = 'behalf_session';
+const LOGIN_COOKIE = 'behalf_login';
 
 const USERS = {
   alice: { password: 'alice-password-1', agent: false },
@@ -351,7 +352,7 @@ describe('authorization code flow step by step (alice, third-party client rp)', 
     flow.loginUrl = page.location;
   });
 
-  it('the login page: HTML form with csrf_token, return_to, username, password; sets behalf_session; security headers', async () => {
+  it('the login page: HTML form with csrf_token, return_to, username, password; a CSRF cookie and no session yet; security headers', async () => {
     need('loginUrl');
     const page = await browser().get(flow.loginUrl);
     assert.equal(page.status, 200, describePage(page));
@@ -366,12 +367,16 @@ describe('authorization code flow step by step (alice, third-party client rp)', 
       assert.ok(form.hidden[n].length > 0, `hidden ${n} is empty`);
     }
     assert.equal(new URL(form.hidden.return_to, page.url).pathname, '/authorize', `return_to: ${form.hidden.return_to}`);
-    const cookie = page.setCookies.find((c) => c.name === SESSION_COOKIE);
-    assert.ok(cookie, `login page sets no ${SESSION_COOKIE}; Set-Cookie: ${JSON.stringify(page.setCookies.map((c) => c.raw))}`);
-    assert.ok(cookie.value.length > 0, 'session cookie is empty');
+    // The form's CSRF token is bound to a cookie; no session exists before sign-in
+    // (docs/security.md L6: reading the form writes nothing).
+    const setCookies = JSON.stringify(page.setCookies.map((c) => c.raw));
+    assert.ok(!page.setCookies.some((c) => c.name === SESSION_COOKIE), `login page starts a session: ${setCookies}`);
+    const cookie = page.setCookies.find((c) => c.name === LOGIN_COOKIE);
+    assert.ok(cookie, `login page sets no ${LOGIN_COOKIE}; Set-Cookie: ${setCookies}`);
+    assert.ok(cookie.value.length > 0, 'CSRF cookie is empty');
+    assert.equal(cookie.attrs.httponly, true, `HttpOnly missing: ${cookie.raw}`);
     flow.loginPage = page;
     flow.loginForm = form;
-    flow.preLoginSession = cookie.value;
   });
 
   it('POST /login: 303 to return_to with a new HttpOnly, SameSite=Lax behalf_session', async () => {
@@ -389,7 +394,6 @@ describe('authorization code flow step by step (alice, third-party client rp)', 
     flow.returnTo = returnTo; // logged in; later steps can go on even if a cookie attribute is off
     const cookie = post.setCookies.find((c) => c.name === SESSION_COOKIE);
     assert.ok(cookie, `POST /login sets no ${SESSION_COOKIE}; Set-Cookie: ${JSON.stringify(post.setCookies.map((c) => c.raw))}`);
-    assert.notEqual(cookie.value, flow.preLoginSession, 'the session id must change at login (session fixation)');
     assert.equal(cookie.attrs.httponly, true, `HttpOnly missing: ${cookie.raw}`);
     assert.equal(String(cookie.attrs.samesite ?? '').toLowerCase(), 'lax', `SameSite=Lax missing: ${cookie.raw}`);
   });

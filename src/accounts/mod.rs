@@ -1,7 +1,9 @@
 //! People's accounts: creation (`new_user`), argon2id passwords (`password`),
 //! sign-in and sign-out (`sign_in`, docs/security.md J3–J5), its throttle
-//! (`throttle`) and the start of browser sessions (`sessions`).
+//! (`throttle`, L1) and device cookies (`device_cookie`, L2), and the start of
+//! browser sessions (`sessions`).
 
+pub mod device_cookie;
 pub mod password;
 pub mod sessions;
 pub mod sign_in;

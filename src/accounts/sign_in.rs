@@ -1,36 +1,41 @@
 //! `GET /login`, `POST /login`, `POST /logout`. An unknown user, a disabled one
 //! and a wrong password get the same answer in status, body and time (a dummy
-//! argon2 verification runs when there is no hash to check). Failures are
-//! throttled per account and per address (docs/security.md J3, J4, J5).
+//! argon2 verification runs when there is no hash to check). Each attempt is
+//! counted before its check (`throttle`), per account and address or per
+//! device cookie, and at most `[sign_in] checks_at_once` checks run at once
+//! (docs/security.md J3, J4, J5, L1, L2, L6).
 
-use super::{password, sessions, throttle};
+use super::throttle::{self, CountedOn};
+use super::{device_cookie, password, sessions};
 use crate::app::AppState;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
 use crate::web::client_address::client_address;
 use crate::web::form::OAuthForm;
-use crate::web::{pages, return_to, session};
+use crate::web::{login_csrf, pages, return_to, session};
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 use std::sync::OnceLock;
+use std::time::Duration;
 use tera::Context;
 
 const WRONG: &str = "Wrong username or password.";
 const THROTTLED: &str = "Too many sign-in attempts. Wait a few minutes and try again.";
 const EXPIRED: &str = "This sign-in form has expired. Please try again.";
+const BUSY: &str = "Sign-in is busy right now. Please try again in a moment.";
 
 fn login_page(
     status: StatusCode,
-    session: &SessionRow,
+    csrf_token: &str,
     return_to: &str,
     username: &str,
     message: &str,
 ) -> Response {
     let mut context = Context::new();
-    context.insert("csrf_token", &session.csrf_token);
+    context.insert("csrf_token", csrf_token);
     context.insert("return_to", return_to);
     context.insert("username", username);
     context.insert("message", message);
@@ -42,6 +47,8 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
     pages::unavailable()
 }
 
+/// The sign-in form. A browser without a session gets the stateless CSRF
+/// cookie (`web::login_csrf`): showing the form writes nothing (docs/security.md L6).
 pub async fn show(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -49,21 +56,18 @@ pub async fn show(
 ) -> Response {
     let query = OAuthForm::parse(query.unwrap_or_default().as_bytes());
     let return_to = return_to::or_default(query.single("return_to").ok().flatten());
-    let now = app.now();
-    match session::current(&app.db, &headers, now).await {
-        Ok(Some(existing)) => login_page(StatusCode::OK, &existing, return_to, "", ""),
+    match session::current(&app.db, &headers, app.now()).await {
+        Ok(Some(existing)) => login_page(StatusCode::OK, &existing.csrf_token, return_to, "", ""),
         Ok(None) => {
-            match sessions::start(&app.db, now, sessions::ANONYMOUS_TTL, None, None).await {
-                Ok((cookie, row)) => {
-                    let mut response = login_page(StatusCode::OK, &row, return_to, "", "");
-                    response.headers_mut().insert(
-                        header::SET_COOKIE,
-                        session::set_cookie(app.secure_cookies(), &cookie),
-                    );
-                    response
-                }
-                Err(e) => unavailable(e),
+            let (token, new_cookie) = login_csrf::token(&app.mac, &headers);
+            let mut response = login_page(StatusCode::OK, &token, return_to, "", "");
+            if let Some(cookie) = new_cookie {
+                response.headers_mut().insert(
+                    header::SET_COOKIE,
+                    login_csrf::set_cookie(app.secure_cookies(), &cookie),
+                );
             }
+            response
         }
         Err(e) => unavailable(e),
     }
@@ -76,6 +80,25 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| password::hash(&crate::random::secret()).expect("hashing works"))
 }
 
+/// Checks `candidate` against `user`'s hash (or the dummy one) when one of the
+/// `[sign_in] checks_at_once` slots frees up within `check_wait_ms`; `None`
+/// when none did.
+async fn check_password(app: &AppState, user: Option<&UserRow>, candidate: &str) -> Option<bool> {
+    let wait = Duration::from_millis(app.settings.sign_in.check_wait_ms);
+    let Ok(Ok(_slot)) = tokio::time::timeout(wait, app.password_checks.acquire()).await else {
+        return None;
+    };
+    let candidate = candidate.to_string();
+    let stored = user
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_string());
+    // argon2 is deliberately slow: keep it off the async workers.
+    let verified = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
+        .await
+        .unwrap_or(false);
+    Some(verified)
+}
+
 pub async fn submit(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -85,28 +108,40 @@ pub async fn submit(
     let form = OAuthForm::parse(&body);
     let field = |name| form.single(name).ok().flatten().unwrap_or_default();
     let (username, password_given) = (field("username"), field("password"));
-    let return_to = return_to::or_default(Some(field("return_to")));
+    let (return_to, csrf) = (
+        return_to::or_default(Some(field("return_to"))),
+        field("csrf_token"),
+    );
     let now = app.now();
     let session = match session::current(&app.db, &headers, now).await {
-        Ok(Some(s)) if session::csrf_matches(&s, Some(field("csrf_token"))) => s,
-        Ok(_) => return pages::error(StatusCode::FORBIDDEN, "Sign-in refused", EXPIRED),
+        Ok(session) => session,
         Err(e) => return unavailable(e),
     };
-    let address = client_address(peer.ip(), &headers, &app.trusted_proxies).to_string();
-    let allowed = match throttle::allows(&app.db, username, &address, now).await {
-        Ok(allowed) => allowed,
-        Err(e) => return unavailable(e),
-    };
-    if !allowed {
-        tracing::info!(%address, "sign-in throttled");
-        return login_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            &session,
-            return_to,
-            username,
-            THROTTLED,
-        );
+    let form_is_ours = session
+        .as_ref()
+        .is_some_and(|s| session::csrf_matches(s, Some(csrf)))
+        || login_csrf::matches(&app.mac, &headers, Some(csrf));
+    if !form_is_ours {
+        return pages::error(StatusCode::FORBIDDEN, "Sign-in refused", EXPIRED);
     }
+    let page = |status, message| login_page(status, csrf, return_to, username, message);
+    let address = client_address(peer.ip(), &headers, &app.trusted_proxies).to_string();
+    let device = device_cookie::read(&app.mac, &headers).filter(|d| d.knows(username));
+    let counted_on = match &device {
+        Some(device) => CountedOn::Device { device: &device.id },
+        None => CountedOn::Anyone {
+            account: username,
+            address: &address,
+        },
+    };
+    let attempt = match throttle::reserve(&app.db, counted_on, &app.settings.sign_in, now).await {
+        Ok(Some(attempt)) => attempt,
+        Ok(None) => {
+            tracing::info!(%address, "sign-in throttled");
+            return page(StatusCode::TOO_MANY_REQUESTS, THROTTLED);
+        }
+        Err(e) => return unavailable(e),
+    };
     let name = username.to_string();
     let user = match app
         .db
@@ -116,43 +151,41 @@ pub async fn submit(
         Ok(user) => user,
         Err(e) => return unavailable(e),
     };
-    let candidate = password_given.to_string();
-    let stored = user
-        .as_ref()
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash().to_string());
-    // argon2 is deliberately slow: keep it off the async workers.
-    let verified = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
-        .await
-        .unwrap_or(false);
+    let Some(verified) = check_password(&app, user.as_ref(), password_given).await else {
+        if let Err(e) = throttle::withdraw(&app.db, attempt).await {
+            return unavailable(e);
+        }
+        tracing::warn!(%address, "sign-in refused: every password check busy");
+        let mut busy = page(StatusCode::SERVICE_UNAVAILABLE, BUSY);
+        busy.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return busy;
+    };
     let user = match user {
         Some(u) if verified && u.is_active() && u.password_hash.is_some() => u,
         _ => {
-            if let Err(e) = throttle::record_failure(&app.db, username, &address, now).await {
-                return unavailable(e);
-            }
             tracing::info!(%address, "sign-in failed");
-            return login_page(
-                StatusCode::UNAUTHORIZED,
-                &session,
-                return_to,
-                username,
-                WRONG,
-            );
+            return page(StatusCode::UNAUTHORIZED, WRONG);
         }
     };
-    if let Err(e) = throttle::record_success(&app.db, username).await {
+    if let Err(e) = throttle::succeeded(&app.db, counted_on, attempt).await {
         return unavailable(e);
     }
     let ttl = app.settings.session_ttl_seconds;
-    match sessions::start(&app.db, now, ttl, Some(&user), Some(session.id.clone())).await {
+    let previous = session.map(|s| s.id);
+    match sessions::start(&app.db, now, ttl, Some(&user), previous).await {
         Ok((cookie, _)) => {
             tracing::info!(sub = %user.sub, "signed in");
+            let secure = app.secure_cookies();
             let mut response = pages::see_other(return_to);
-            response.headers_mut().insert(
+            let headers = response.headers_mut();
+            headers.append(header::SET_COOKIE, session::set_cookie(secure, &cookie));
+            let device = device_cookie::issue(&app.mac, &user.username);
+            headers.append(
                 header::SET_COOKIE,
-                session::set_cookie(app.secure_cookies(), &cookie),
+                device_cookie::set_cookie(secure, &device),
             );
+            headers.append(header::SET_COOKIE, login_csrf::clear_cookie(secure));
             response
         }
         Err(e) => unavailable(e),

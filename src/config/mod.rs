@@ -3,9 +3,11 @@
 //! start with a message that names it.
 
 mod policy;
+mod sign_in;
 mod validate;
 
 pub use policy::{AGENT_SCOPE, Policy};
+pub use sign_in::SignInLimits;
 pub use validate::{is_loopback_host, validate_issuer};
 
 pub use crate::telemetry::LogFormat;
@@ -79,6 +81,8 @@ pub struct Settings {
     #[serde(deserialize_with = "space_or_list")]
     pub trusted_proxies: Vec<String>,
     pub policy: Policy,
+    /// The `[sign_in]` table: throttle limits and concurrent password checks.
+    pub sign_in: SignInLimits,
 }
 
 impl Default for Settings {
@@ -99,6 +103,7 @@ impl Default for Settings {
             refresh_token_absolute_seconds: 30 * 24 * 3600,
             trusted_proxies: Vec::new(),
             policy: Policy::default(),
+            sign_in: SignInLimits::default(),
         }
     }
 }
@@ -148,12 +153,16 @@ impl Settings {
         let env = Env::prefixed("BEHALF_")
             .filter(|key| {
                 let key = key.as_str().to_ascii_lowercase();
-                TOP_LEVEL_KEYS.contains(&key.as_str()) || POLICY_KEYS.contains(&key.as_str())
+                TOP_LEVEL_KEYS.contains(&key.as_str())
+                    || POLICY_KEYS.contains(&key.as_str())
+                    || sign_in::ENV_KEYS.contains(&key.as_str())
             })
             .map(|key| {
                 let key = key.as_str().to_ascii_lowercase();
                 if POLICY_KEYS.contains(&key.as_str()) {
                     format!("policy.{key}").into()
+                } else if let Some(field) = key.strip_prefix("sign_in_") {
+                    format!("sign_in.{field}").into()
                 } else {
                     key.into()
                 }

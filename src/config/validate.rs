@@ -51,6 +51,7 @@ impl Settings {
                 return Err(format!("{name}: must be a positive number of seconds"));
             }
         }
+        self.sign_in.validate()?;
         self.trusted_proxy_addrs()?;
         if self.key_rotation_lead_seconds < 0 {
             return Err("key_rotation_lead_seconds: must not be negative".into());

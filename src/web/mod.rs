@@ -1,13 +1,16 @@
 //! The HTTP toolkit every handler uses, and that knows no handler: the strict
 //! OAuth form extractor and parameter declarations (`form`), bearer tokens
 //! (`bearer`), the client's address behind trusted proxies (`client_address`),
-//! pages and their security headers (`pages`), sessions and CSRF (`session`),
+//! cookies (`cookies`), pages and their security headers (`pages`), sessions
+//! and CSRF (`session`), the sign-in form's stateless CSRF (`login_csrf`),
 //! safe return paths (`return_to`) and JSON error answers (`json`).
 
 pub mod bearer;
 pub mod client_address;
+pub mod cookies;
 pub mod form;
 pub mod json;
+pub mod login_csrf;
 pub mod pages;
 pub mod return_to;
 pub mod session;

@@ -8,20 +8,13 @@ use crate::digest;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
 use crate::store::{Database, StoreError};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 
 pub const COOKIE: &str = "behalf_session";
 
 /// The value of our cookie in a `Cookie` header, if any.
 pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_string())
+    super::cookies::value(headers, COOKIE)
 }
 
 /// The live session named by the request's cookie.

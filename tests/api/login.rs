@@ -8,13 +8,20 @@ use reqwest::StatusCode;
 use reqwest::header::SET_COOKIE;
 use std::time::Instant;
 
-fn session_cookie(page: &crate::fixtures::Page) -> String {
+fn set_cookie(page: &crate::fixtures::Page, name: &str) -> Option<String> {
     page.headers
         .get_all(SET_COOKIE)
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("behalf_session="))
-        .expect("a session cookie")
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+fn session_cookie(page: &crate::fixtures::Page) -> String {
+    set_cookie(page, "behalf_session").expect("a session cookie")
+}
+
+fn limits() -> behalf::config::SignInLimits {
+    behalf::config::SignInLimits::default()
 }
 
 #[tokio::test]
@@ -45,13 +52,17 @@ async fn every_html_page_carries_the_security_headers() {
     assert!(!login.body.contains("<script"));
 }
 
+/// The form's CSRF cookie and the session's are HttpOnly and SameSite; the
+/// session starts only at sign-in (no fixation, and showing the form writes
+/// nothing, L6).
 #[tokio::test]
-async fn the_session_cookie_is_httponly_samesite_and_changes_at_sign_in() {
+async fn the_sign_in_cookies_are_httponly_samesite_and_the_session_starts_at_sign_in() {
     let app = TestApp::spawn().await;
     add_user(&app, "alice", false).await;
     let browser = Browser::new(&app);
     let form = browser.get("/login").await;
-    let before = session_cookie(&form);
+    assert_eq!(set_cookie(&form, "behalf_session"), None, "no session yet");
+    let before = set_cookie(&form, "behalf_login").expect("the form's CSRF cookie");
     assert!(
         before.contains("HttpOnly") && before.contains("SameSite=Lax"),
         "{before}"
@@ -69,22 +80,57 @@ async fn the_session_cookie_is_httponly_samesite_and_changes_at_sign_in() {
     let signed_in = browser.post("/login", &fields).await;
     assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
     assert_eq!(signed_in.location(), "/account");
-    let after = session_cookie(&signed_in);
-    assert_ne!(
-        before.split(';').next(),
-        after.split(';').next(),
-        "the session id changed"
-    );
+    for name in ["behalf_session", "behalf_device"] {
+        let cookie = set_cookie(&signed_in, name).expect(name);
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+    }
+    assert_eq!(browser.get("/account").await.status, StatusCode::OK);
 }
 
 #[tokio::test]
-async fn the_session_cookie_is_secure_under_an_https_issuer() {
+async fn the_sign_in_cookies_are_secure_under_an_https_issuer() {
     let db = std::sync::Arc::new(crate::helpers::TestDb::new());
     let mut settings = db.settings();
     settings.issuer = Some("https://id.example.test".into());
     let app = TestApp::spawn_with(db, settings, behalf::clock::ManualClock::starting_now()).await;
-    let page = Browser::new(&app).get("/login").await;
-    assert!(session_cookie(&page).contains("Secure"));
+    add_user(&app, "alice", false).await;
+    let browser = Browser::new(&app);
+    let page = browser.get("/login").await;
+    assert!(
+        set_cookie(&page, "behalf_login")
+            .unwrap()
+            .contains("Secure")
+    );
+    // reqwest keeps no Secure cookie over http: post the form's cookie by hand.
+    let cookie = set_cookie(&page, "behalf_login").unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let signed_in = app
+        .http
+        .post(app.url("/login"))
+        .header("cookie", cookie)
+        .form(&[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("csrf_token", &page.input("csrf_token").unwrap()),
+            ("return_to", "/account"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let cookies: Vec<&str> = signed_in
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    for name in ["behalf_session=", "behalf_device="] {
+        let cookie = cookies.iter().find(|c| c.starts_with(name)).expect(name);
+        assert!(cookie.contains("Secure"), "{cookie}");
+    }
 }
 
 #[tokio::test]
@@ -201,7 +247,7 @@ async fn failed_sign_ins_are_throttled_per_account() {
     let app = TestApp::spawn().await;
     add_user(&app, "alice", false).await;
     let browser = Browser::new(&app);
-    for _ in 0..behalf::accounts::throttle::MAX_PER_ACCOUNT {
+    for _ in 0..limits().max_failures {
         assert_eq!(
             browser.sign_in("/login", "alice", "wrong").await.status,
             StatusCode::UNAUTHORIZED
@@ -213,8 +259,7 @@ async fn failed_sign_ins_are_throttled_per_account() {
         StatusCode::TOO_MANY_REQUESTS,
         "even the right password waits"
     );
-    app.clock
-        .advance(behalf::accounts::throttle::WINDOW_SECONDS);
+    app.clock.advance(limits().window_seconds);
     assert_eq!(
         browser.sign_in("/login", "alice", PASSWORD).await.status,
         StatusCode::SEE_OTHER
@@ -230,7 +275,7 @@ async fn the_throttle_is_shared_by_every_instance_on_the_database() {
     let mut settings = first.db.settings();
     settings.issuer = Some(first.issuer().to_string());
     let second = TestApp::spawn_with(first.db.clone(), settings, first.clock.clone()).await;
-    for attempt in 0..behalf::accounts::throttle::MAX_PER_ACCOUNT {
+    for attempt in 0..limits().max_failures {
         let app = if attempt % 2 == 0 { &first } else { &second };
         let page = Browser::new(app).sign_in("/login", "alice", "wrong").await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
@@ -240,9 +285,7 @@ async fn the_throttle_is_shared_by_every_instance_on_the_database() {
         assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
     }
     // Past the window the sweep forgets the failures, and alice may sign in.
-    first
-        .clock
-        .advance(behalf::accounts::throttle::WINDOW_SECONDS);
+    first.clock.advance(limits().window_seconds);
     let swept = behalf::sweep::sweep(&first.state).await.unwrap();
     assert_eq!(
         swept.login_failures, 10,
@@ -257,34 +300,30 @@ async fn the_throttle_is_shared_by_every_instance_on_the_database() {
 /// Twenty failures from one address, whatever the names, stop the next name too.
 #[tokio::test]
 async fn an_address_is_throttled_across_account_names() {
-    use behalf::accounts::throttle::{MAX_PER_ADDRESS, allows, record_failure};
+    use behalf::accounts::throttle::{CountedOn, reserve};
     let app = TestApp::spawn().await;
-    let (db, now) = (&app.state.db, app.clock_now());
-    for i in 0..MAX_PER_ADDRESS {
-        assert!(
-            allows(db, &format!("user{i}"), "192.0.2.9", now)
-                .await
-                .unwrap()
-        );
-        record_failure(db, &format!("user{i}"), "192.0.2.9", now)
-            .await
-            .unwrap();
+    let (db, now, limits) = (&app.state.db, app.clock_now(), limits());
+    let from =
+        |account: &'static str, address: &'static str| CountedOn::Anyone { account, address };
+    let names: Vec<&'static str> = (0..limits.max_failures_per_address)
+        .map(|i| -> &'static str { format!("user{i}").leak() })
+        .collect();
+    for name in names {
+        let attempt = reserve(db, from(name, "192.0.2.9"), &limits, now).await;
+        assert!(attempt.unwrap().is_some(), "{name} is counted");
     }
-    assert!(!allows(db, "someone-new", "192.0.2.9", now).await.unwrap());
-    assert!(
-        allows(db, "someone-new", "198.51.100.7", now)
-            .await
-            .unwrap()
-    );
+    let next = reserve(db, from("someone-new", "192.0.2.9"), &limits, now).await;
+    assert!(next.unwrap().is_none(), "the address is at its limit");
+    let elsewhere = reserve(db, from("someone-new", "198.51.100.7"), &limits, now).await;
+    assert!(elsewhere.unwrap().is_some());
 }
 
 /// Behind a trusted proxy the throttle counts the client's address from
 /// `X-Forwarded-For`; without one, the header is ignored and counts nothing.
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_address_is_throttled_on_its_own() {
-    use behalf::accounts::throttle::MAX_PER_ADDRESS;
     async fn fail_from_many_names(app: &TestApp, forwarded_for: &str) {
-        for i in 0..MAX_PER_ADDRESS {
+        for i in 0..limits().max_failures_per_address {
             let page = Browser::behind_proxy(app, forwarded_for)
                 .sign_in("/login", &format!("user{i}"), "wrong")
                 .await;

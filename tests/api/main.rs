@@ -25,6 +25,7 @@ mod operations;
 mod persistence;
 mod refresh;
 mod revocation_sequences;
+mod sign_in_throttle;
 mod sweep;
 mod token_endpoint_errors;
 mod token_exchange;
