@@ -9,7 +9,7 @@ use crate::delegation::consent_screen::{forms, page};
 use crate::oauth::authorize::{app_consent, endpoint};
 use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
 use crate::ops::{health, metrics};
-use crate::web::pages;
+use crate::web::{pages, uri_guard};
 use axum::Router;
 use axum::http::{HeaderName, Request, header};
 use axum::routing::{get, post};
@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        .layer(axum::middleware::from_fn(uri_guard::refuse_control_characters))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
 
     Router::new()

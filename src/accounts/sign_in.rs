@@ -25,6 +25,7 @@ use tera::Context;
 const WRONG: &str = "Wrong username or password.";
 const THROTTLED: &str = "Too many sign-in attempts. Wait a few minutes and try again.";
 const EXPIRED: &str = "This sign-in form has expired. Please try again.";
+const NOT_ALLOWED: &str = "The username or password holds a character that is not allowed.";
 const BUSY: &str = "Sign-in is busy right now. Please try again in a moment.";
 
 fn login_page(
@@ -125,6 +126,10 @@ pub async fn submit(
         return pages::error(StatusCode::FORBIDDEN, "Sign-in refused", EXPIRED);
     }
     let page = |status, message| login_page(status, csrf, return_to, username, message);
+    if form.control_character().is_some() {
+        // Before any lookup or count: no account name holds one (docs/security.md L7).
+        return page(StatusCode::BAD_REQUEST, NOT_ALLOWED);
+    }
     let address = client_address(peer.ip(), &headers, &app.trusted_proxies).to_string();
     let device = device_cookie::read(&app.mac, &headers).filter(|d| d.knows(username));
     let counted_on = match &device {

@@ -43,7 +43,7 @@ pub fn check_duration(policy: &Policy, duration: i64) -> Result<i64, Refusal> {
     Ok(duration)
 }
 
-/// Free text from agents and users: trimmed, bounded.
+/// Free text from agents and users: trimmed, bounded, no control character but line breaks and tabs.
 pub fn text(
     value: Option<&str>,
     field: &str,
@@ -51,6 +51,15 @@ pub fn text(
     required: bool,
 ) -> Result<String, Refusal> {
     let value = value.unwrap_or_default().trim();
+    // Free text may run over lines; no other control character is text (L7).
+    if value
+        .chars()
+        .any(|c| c.is_ascii_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Refusal::invalid(format!(
+            "{field} contains a control character"
+        )));
+    }
     if required && value.is_empty() {
         return Err(Refusal::invalid(format!("{field} is required")));
     }
@@ -60,6 +69,22 @@ pub fn text(
         )));
     }
     Ok(value.to_string())
+}
+
+/// A one-line value (a subject, a ticket): as `text`, without line breaks or tabs.
+pub fn line(
+    value: Option<&str>,
+    field: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, Refusal> {
+    let value = text(value, field, max, required)?;
+    if value.chars().any(|c| c.is_ascii_control()) {
+        return Err(Refusal::invalid(format!(
+            "{field} contains a control character"
+        )));
+    }
+    Ok(value)
 }
 
 /// A grant is only useful through a confidential client allowed token exchange.
@@ -124,6 +149,9 @@ mod tests {
         assert!(text(Some("   "), "reason", 10, true).is_err());
         assert_eq!(text(None, "ticket", 10, false).unwrap(), "");
         assert!(text(Some("eleven chars"), "ticket", 10, false).is_err());
+        assert_eq!(text(Some("two\nlines"), "reason", 10, true).unwrap(), "two\nlines");
+        assert!(text(Some("nul\0"), "reason", 10, true).is_err());
+        assert!(line(Some("two\nlines"), "ticket", 10, true).is_err());
     }
 
     #[test]

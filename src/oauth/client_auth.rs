@@ -7,7 +7,7 @@
 use crate::clients::{Client, ClientRegistry};
 use crate::digest;
 use crate::error::OAuthError;
-use crate::web::form::OAuthForm;
+use crate::web::form::{OAuthForm, has_control_character};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use base64::Engine;
@@ -65,7 +65,9 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
         String::from_utf8(bytes).ok()
     };
     let (id, secret) = (unescape(id)?, unescape(secret)?);
-    (!id.is_empty()).then_some((id, secret))
+    // No client id or secret holds a control character (docs/security.md L7).
+    let printable = !has_control_character(&id) && !has_control_character(&secret);
+    (!id.is_empty() && printable).then_some((id, secret))
 }
 
 /// The authenticated client, or 401 `invalid_client` without saying why.
@@ -104,6 +106,17 @@ pub async fn authenticate(
 #[cfg(test)]
 mod tests {
     use super::parse_basic;
+
+    #[test]
+    fn basic_credentials_with_a_control_character_are_no_credentials() {
+        for raw in ["a%0D%0AINFO:s", "a:s%00", "a\n:s"] {
+            let header = format!(
+                "Basic {}",
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw)
+            );
+            assert_eq!(parse_basic(&header), None, "{raw}");
+        }
+    }
 
     #[test]
     fn basic_credentials_are_form_urldecoded() {

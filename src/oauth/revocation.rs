@@ -29,7 +29,8 @@ fn revoke_access_token(
 ) -> Result<(), StoreError> {
     let updated = IssuedTokenRow::mark_revoked(conn, &claims.jti, now)?;
     if updated == 0 && IssuedTokenRow::find(conn, &claims.jti)?.is_none() {
-        // Never recorded (a client-credentials token): record it revoked.
+        // Never recorded (a client-credentials token): record it revoked. A
+        // concurrent revocation of the same token may record it first (L11).
         IssuedTokenRow {
             id: claims.jti.clone(),
             kind: TokenKind::AccessToken.as_str().into(),
@@ -42,7 +43,7 @@ fn revoke_access_token(
             grant_id: claims.grant_id.clone(),
             parent_id: None,
         }
-        .insert(conn)?;
+        .insert_if_absent(conn)?;
     }
     if let Some(grant_id) = &claims.grant_id {
         audit::record(

@@ -51,6 +51,16 @@ impl IssuedTokenRow {
         Ok(())
     }
 
+    /// Inserts the row unless one with its id exists: concurrent revocations of
+    /// one unrecorded token each try to record it (docs/security.md L11).
+    pub fn insert_if_absent(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        native!(conn, |c| diesel::insert_into(issued_tokens::table)
+            .values(self)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        Ok(())
+    }
+
     /// Marks one token revoked unless it already is; how many rows changed.
     pub fn mark_revoked(conn: &mut AnyConnection, id: &str, now: i64) -> Result<usize, StoreError> {
         Ok(native!(conn, |c| diesel::update(

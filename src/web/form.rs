@@ -3,7 +3,10 @@
 //! `application/x-www-form-urlencoded` only, parameters without a value are
 //! treated as omitted, and a parameter sent twice is `invalid_request` (only
 //! `resource`, `audience` and `scope`-like lists declared repeatable may repeat).
-//! Every failure is an OAuth JSON error, never axum's plain-text rejection.
+//! Every failure is an OAuth JSON error, never axum's plain-text rejection. A
+//! control character in any name or value is refused (`control_character`):
+//! no OAuth parameter may hold one (RFC 6749 Appendix A), and none reaches a
+//! query or a log (docs/security.md L7).
 
 use crate::error::OAuthError;
 use axum::body::Bytes;
@@ -30,6 +33,14 @@ impl OAuthForm {
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
         Self { pairs }
+    }
+
+    /// The first parameter whose name or value holds a control character.
+    pub fn control_character(&self) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, v)| has_control_character(k) || has_control_character(v))
+            .map(|(k, _)| k.as_str())
     }
 
     /// A parameter that may appear at most once.
@@ -91,13 +102,40 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
         let body = Bytes::from_request(req, state)
             .await
             .map_err(|_| OAuthError::invalid_request("the request body could not be read"))?;
-        Ok(Self::parse(&body))
+        let form = Self::parse(&body);
+        if let Some(name) = form.control_character() {
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {name} contains a control character"
+            )));
+        }
+        Ok(form)
     }
+}
+
+/// C0 controls (NUL, CR, LF, ...) and DEL.
+pub fn has_control_character(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_control())
 }
 
 #[cfg(test)]
 mod tests {
     use super::OAuthForm;
+
+    #[test]
+    fn a_control_character_in_a_name_or_a_value_is_found() {
+        assert_eq!(
+            OAuthForm::parse(b"a=1&b=x%00y").control_character(),
+            Some("b")
+        );
+        assert_eq!(
+            OAuthForm::parse(b"a%0D%0A=1").control_character(),
+            Some("a\r\n")
+        );
+        assert_eq!(
+            OAuthForm::parse(b"a=x%20y&b=%C3%A9").control_character(),
+            None
+        );
+    }
 
     #[test]
     fn duplicated_parameters_are_invalid_requests_and_empty_ones_absent() {

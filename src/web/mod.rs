@@ -3,7 +3,8 @@
 //! (`bearer`), the client's address behind trusted proxies (`client_address`),
 //! cookies (`cookies`), pages and their security headers (`pages`), sessions
 //! and CSRF (`session`), the sign-in form's stateless CSRF (`login_csrf`),
-//! safe return paths (`return_to`) and JSON error answers (`json`).
+//! safe return paths (`return_to`), JSON error answers (`json`) and the
+//! refusal of control characters in a request URI (`uri_guard`).
 
 pub mod bearer;
 pub mod client_address;
@@ -14,3 +15,4 @@ pub mod login_csrf;
 pub mod pages;
 pub mod return_to;
 pub mod session;
+pub mod uri_guard;

@@ -16,6 +16,7 @@ mod discovery;
 mod faults;
 mod fixtures;
 mod helpers;
+mod hostile_input;
 mod introspection;
 mod jwt_verifier;
 mod key_rotation;

@@ -30,6 +30,13 @@ async fn form_user(
     body: &[u8],
 ) -> Result<(OAuthForm, SessionRow, UserRow), Response> {
     let form = OAuthForm::parse(body);
+    if form.control_character().is_some() {
+        return Err(pages::error(
+            StatusCode::BAD_REQUEST,
+            "Request refused",
+            "The form holds a character that is not allowed.",
+        ));
+    }
     let csrf = form.single("csrf_token").ok().flatten();
     match session::form_user(&app.db, headers, app.now(), csrf).await {
         Ok(Some((s, u))) => Ok((form, s, u)),

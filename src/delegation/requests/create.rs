@@ -43,7 +43,7 @@ pub fn decide_new_request(
     new: NewRequest,
 ) -> Result<Asked, Refusal> {
     policy::require_exchange_client(client)?;
-    let subject = policy::text(new.subject.as_deref(), "subject", 200, true)?;
+    let subject = policy::line(new.subject.as_deref(), "subject", 200, true)?;
     let scopes =
         policy::grantable_scopes(policy, client, new.scope.as_deref().unwrap_or_default())?;
     let duration = new
@@ -51,7 +51,7 @@ pub fn decide_new_request(
         .ok_or_else(|| Refusal::invalid("duration is required"))?;
     let duration = policy::check_duration(policy, duration)?;
     let reason = policy::text(new.reason.as_deref(), "reason", 2000, true)?;
-    let ticket = policy::text(new.ticket.as_deref(), "ticket", 200, false)?;
+    let ticket = policy::line(new.ticket.as_deref(), "ticket", 200, false)?;
     Ok(Asked {
         subject,
         scopes,

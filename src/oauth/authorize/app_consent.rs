@@ -90,6 +90,13 @@ fn remember_and_issue(
 
 pub async fn decision(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = OAuthForm::parse(&body);
+    if form.control_character().is_some() {
+        return pages::error(
+            StatusCode::BAD_REQUEST,
+            "Request refused",
+            "The form holds a character that is not allowed.",
+        );
+    }
     let now = app.now();
     let csrf = form.single("csrf_token").ok().flatten();
     let (session, user) = match session::form_user(&app.db, &headers, now, csrf).await {

@@ -13,7 +13,7 @@ use crate::web::form::OAuthForm;
 use crate::web::{pages, session};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 pub async fn get(
@@ -31,6 +31,14 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
 }
 
 async fn authorize(app: &App, form: &OAuthForm, headers: &HeaderMap) -> Response {
+    if form.control_character().is_some() {
+        // Nothing is validated yet, so nothing may be redirected to (docs/security.md L7).
+        return pages::error(
+            StatusCode::BAD_REQUEST,
+            "Request refused",
+            "The sign-in request holds a character that is not allowed.",
+        );
+    }
     let request = match request::validate(app, form).await {
         Ok(r) => r,
         Err(rejection) => return rejection.into_response(),
