@@ -23,6 +23,7 @@ mod login;
 mod oidc;
 mod operations;
 mod persistence;
+mod readiness;
 mod refresh;
 mod revocation_sequences;
 mod sweep;
