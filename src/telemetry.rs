@@ -1,7 +1,10 @@
 //! Structured logs on stderr, as text or JSON (`--log-format json`), and each
 //! server's own Prometheus recorder (`Metrics`). Handlers never log tokens,
 //! secrets or passwords; the request span carries only the method, path and
-//! request id.
+//! request id. The text format escapes control characters in every field
+//! value (`escaped_fields`, docs/security.md L7).
+
+mod escaped_fields;
 
 use metrics::{Key, Label, Metadata, Recorder};
 use metrics_exporter_prometheus::{
@@ -27,7 +30,7 @@ pub fn init(filter: &str, format: LogFormat) {
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder.fmt_fields(escaped_fields::EscapedFields).try_init(),
     };
 }
 

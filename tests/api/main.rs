@@ -19,6 +19,7 @@ mod helpers;
 mod introspection;
 mod jwt_verifier;
 mod key_rotation;
+mod log_forging;
 mod login;
 mod oidc;
 mod operations;
