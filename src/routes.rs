@@ -27,7 +27,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// OAuth requests are small; nothing legitimate comes near this.
 const BODY_LIMIT: usize = 64 * 1024;
 
-pub fn router(state: AppState) -> Router {
+/// Every path; `/metrics` among them unless `metrics_listen` serves it apart
+/// (`metrics_router`).
+pub fn router(state: AppState, with_metrics: bool) -> Router {
     let middleware = ServiceBuilder::new()
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
@@ -60,7 +62,23 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
 
-    Router::new()
+    // Where tokens, introspection answers and agents' requests and grants travel.
+    let never_cached = Router::new()
+        .route("/token", post(token_endpoint::token))
+        .route("/introspect", post(introspection::introspect))
+        .route("/revoke", post(revocation::revoke))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route("/api/access-requests", post(api::create_request))
+        .route(
+            "/api/access-requests/{id}",
+            get(api::get_request).delete(api::cancel_request),
+        )
+        .route("/api/grants/{id}", axum::routing::delete(api::end_grant));
+
+    let mut routes = Router::new()
         .route(
             "/.well-known/openid-configuration",
             get(discovery::openid_configuration),
@@ -72,13 +90,6 @@ pub fn router(state: AppState) -> Router {
         .route("/jwks.json", get(jwks::jwks))
         .route("/authorize", get(endpoint::get).post(endpoint::post))
         .route("/authorize/consent", post(app_consent::decision))
-        .route("/token", post(token_endpoint::token))
-        .route("/introspect", post(introspection::introspect))
-        .route("/revoke", post(revocation::revoke))
-        .route(
-            "/userinfo",
-            get(userinfo::userinfo).post(userinfo::userinfo),
-        )
         .route("/login", get(sign_in::show).post(sign_in::submit))
         .route("/logout", post(sign_in::logout))
         .route("/account", get(page::show))
@@ -86,20 +97,25 @@ pub fn router(state: AppState) -> Router {
         .route("/account/requests/{id}/deny", post(forms::deny))
         .route("/account/grants", post(forms::create))
         .route("/account/grants/{id}/revoke", post(forms::revoke))
-        .route("/api/access-requests", post(api::create_request))
-        .route(
-            "/api/access-requests/{id}",
-            get(api::get_request).delete(api::cancel_request),
-        )
-        .route("/api/grants/{id}", axum::routing::delete(api::end_grant))
         .route("/static/behalf.css", get(pages::stylesheet))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::render))
+        .merge(never_cached);
+    if with_metrics {
+        routes = routes.route("/metrics", get(metrics::render));
+    }
+    routes
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
         .layer(middleware)
+        .with_state(state)
+}
+
+/// `/metrics` alone, for the listener `metrics_listen` names.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::render))
         .with_state(state)
 }

@@ -6,7 +6,7 @@
 
 mod escaped_fields;
 
-use metrics::{Key, Label, Metadata, Recorder};
+use metrics::{Key, KeyName, Label, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
@@ -57,6 +57,22 @@ impl Default for Metrics {
             )
             .expect("buckets are not empty")
             .build_recorder();
+        // `# HELP` lines: Prometheus shows them; without them each series is a bare name.
+        recorder.describe_counter(
+            KeyName::from_const_str("http_requests_total"),
+            None,
+            "HTTP requests answered, by method (known methods, else other), route template and status".into(),
+        );
+        recorder.describe_histogram(
+            KeyName::from_const_str("http_request_duration_seconds"),
+            Some(Unit::Seconds),
+            "Time to answer an HTTP request, by route template".into(),
+        );
+        recorder.describe_counter(
+            KeyName::from_const_str("behalf_tokens_issued_total"),
+            None,
+            "Tokens issued by the token endpoint, by grant".into(),
+        );
         let handle = recorder.handle();
         Self { recorder, handle }
     }
@@ -64,9 +80,11 @@ impl Default for Metrics {
 
 impl Metrics {
     /// One HTTP request: `http_requests_total` and `http_request_duration_seconds`.
-    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+    /// Every label must come from a closed set (docs/security.md L4): a label
+    /// a client can choose is a series it can add, and they are never dropped.
+    pub fn request(&self, method: &'static str, route: &str, status: u16, took: Duration) {
         let labels = vec![
-            Label::new("method", method.to_string()),
+            Label::new("method", method),
             Label::new("route", route.to_string()),
             Label::new("status", status.to_string()),
         ];

@@ -2,12 +2,16 @@
 //! OAuth form extractor and parameter declarations (`form`), bearer tokens
 //! (`bearer`), the client's address behind trusted proxies (`client_address`),
 //! pages and their security headers (`pages`), sessions and CSRF (`session`),
-//! safe return paths (`return_to`) and JSON error answers (`json`).
+//! safe return paths (`return_to`), JSON error answers (`json`), and the
+//! accept loop with its connection cap and deadlines (`serve`,
+//! `connection_deadline`).
 
 pub mod bearer;
 pub mod client_address;
+pub mod connection_deadline;
 pub mod form;
 pub mod json;
 pub mod pages;
 pub mod return_to;
+pub mod serve;
 pub mod session;
