@@ -1,6 +1,7 @@
 //! The one place that wires paths to handlers (docs/contract.md lists them),
 //! and the middleware every request passes: request ids, tracing without
-//! secrets, body limit, timeout, panic catching, metrics.
+//! secrets, body limit (its 413 as JSON), timeout, panic catching, metrics,
+//! and `no-store` on every path where a token or an agent's request can appear.
 
 use crate::accounts::sign_in;
 use crate::app::AppState;
@@ -9,7 +10,7 @@ use crate::delegation::consent_screen::{forms, page};
 use crate::oauth::authorize::{app_consent, endpoint};
 use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
 use crate::ops::{health, metrics};
-use crate::web::pages;
+use crate::web::{no_store, pages, too_large};
 use axum::Router;
 use axum::http::{HeaderName, Request, header};
 use axum::routing::{get, post};
@@ -60,6 +61,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        .layer(axum::middleware::from_fn(too_large::json_413))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
 
     // Where tokens, introspection answers and agents' requests and grants travel.
@@ -76,7 +78,8 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
             "/api/access-requests/{id}",
             get(api::get_request).delete(api::cancel_request),
         )
-        .route("/api/grants/{id}", axum::routing::delete(api::end_grant));
+        .route("/api/grants/{id}", axum::routing::delete(api::end_grant))
+        .route_layer(axum::middleware::from_fn(no_store::no_store));
 
     let mut routes = Router::new()
         .route(

@@ -2,7 +2,8 @@
 //! OAuth form extractor and parameter declarations (`form`), bearer tokens
 //! (`bearer`), the client's address behind trusted proxies (`client_address`),
 //! pages and their security headers (`pages`), sessions and CSRF (`session`),
-//! safe return paths (`return_to`), JSON error answers (`json`), and the
+//! safe return paths (`return_to`), JSON error answers (`json`), `no-store`
+//! on token and agent-API paths (`no_store`), JSON 413s (`too_large`), and the
 //! accept loop with its connection cap and deadlines (`serve`,
 //! `connection_deadline`).
 
@@ -11,7 +12,9 @@ pub mod client_address;
 pub mod connection_deadline;
 pub mod form;
 pub mod json;
+pub mod no_store;
 pub mod pages;
 pub mod return_to;
 pub mod serve;
 pub mod session;
+pub mod too_large;

@@ -6,6 +6,7 @@ mod access_requests;
 mod answer_races;
 mod authorization_flow;
 mod authorize_errors;
+mod cache_and_body_limits;
 mod cli;
 mod client_credentials;
 mod codes;
