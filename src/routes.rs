@@ -1,6 +1,7 @@
 //! The one place that wires paths to handlers (docs/contract.md lists them),
 //! and the middleware every request passes: request ids, tracing without
-//! secrets, body limit, timeout, panic catching, metrics.
+//! secrets, body limit (its 413 as JSON), timeout, panic catching, metrics,
+//! and `no-store` on every path where a token or an agent's request can appear.
 
 use crate::accounts::sign_in;
 use crate::app::AppState;
@@ -9,7 +10,7 @@ use crate::delegation::consent_screen::{forms, page};
 use crate::oauth::authorize::{app_consent, endpoint};
 use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
 use crate::ops::{health, metrics};
-use crate::web::{pages, uri_guard};
+use crate::web::{no_store, pages, too_large, uri_guard};
 use axum::Router;
 use axum::http::{HeaderName, Request, header};
 use axum::routing::{get, post};
@@ -27,7 +28,9 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// OAuth requests are small; nothing legitimate comes near this.
 const BODY_LIMIT: usize = 64 * 1024;
 
-pub fn router(state: AppState) -> Router {
+/// Every path; `/metrics` among them unless `metrics_listen` serves it apart
+/// (`metrics_router`).
+pub fn router(state: AppState, with_metrics: bool) -> Router {
     let middleware = ServiceBuilder::new()
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
@@ -59,9 +62,27 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(axum::middleware::from_fn(uri_guard::refuse_control_characters))
+        .layer(axum::middleware::from_fn(too_large::json_413))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
 
-    Router::new()
+    // Where tokens, introspection answers and agents' requests and grants travel.
+    let never_cached = Router::new()
+        .route("/token", post(token_endpoint::token))
+        .route("/introspect", post(introspection::introspect))
+        .route("/revoke", post(revocation::revoke))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route("/api/access-requests", post(api::create_request))
+        .route(
+            "/api/access-requests/{id}",
+            get(api::get_request).delete(api::cancel_request),
+        )
+        .route("/api/grants/{id}", axum::routing::delete(api::end_grant))
+        .route_layer(axum::middleware::from_fn(no_store::no_store));
+
+    let mut routes = Router::new()
         .route(
             "/.well-known/openid-configuration",
             get(discovery::openid_configuration),
@@ -73,13 +94,6 @@ pub fn router(state: AppState) -> Router {
         .route("/jwks.json", get(jwks::jwks))
         .route("/authorize", get(endpoint::get).post(endpoint::post))
         .route("/authorize/consent", post(app_consent::decision))
-        .route("/token", post(token_endpoint::token))
-        .route("/introspect", post(introspection::introspect))
-        .route("/revoke", post(revocation::revoke))
-        .route(
-            "/userinfo",
-            get(userinfo::userinfo).post(userinfo::userinfo),
-        )
         .route("/login", get(sign_in::show).post(sign_in::submit))
         .route("/logout", post(sign_in::logout))
         .route("/account", get(page::show))
@@ -87,20 +101,25 @@ pub fn router(state: AppState) -> Router {
         .route("/account/requests/{id}/deny", post(forms::deny))
         .route("/account/grants", post(forms::create))
         .route("/account/grants/{id}/revoke", post(forms::revoke))
-        .route("/api/access-requests", post(api::create_request))
-        .route(
-            "/api/access-requests/{id}",
-            get(api::get_request).delete(api::cancel_request),
-        )
-        .route("/api/grants/{id}", axum::routing::delete(api::end_grant))
         .route("/static/behalf.css", get(pages::stylesheet))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::render))
+        .merge(never_cached);
+    if with_metrics {
+        routes = routes.route("/metrics", get(metrics::render));
+    }
+    routes
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
         ))
         .layer(middleware)
+        .with_state(state)
+}
+
+/// `/metrics` alone, for the listener `metrics_listen` names.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::render))
         .with_state(state)
 }

@@ -1,6 +1,8 @@
 //! Builds the application from settings: database (migrated), key-encryption
 //! key, signing keys, client registry and router (`routes`); binds the listener
-//! and hands back the bound address, so tests can listen on port 0. Runs the
+//! (and the metrics listener, with `metrics_listen`) and hands back the bound
+//! address, so tests can listen on port 0; serves through `web::serve` (the
+//! connection cap and deadlines, docs/security.md L3). Runs the
 //! background work (key reload, sweep, metrics upkeep) and, at a graceful
 //! shutdown, writes the deferred audit events before returning.
 
@@ -13,6 +15,8 @@ use crate::store::Database;
 use crate::tokens::kek::{self, KeyEncryptionKey};
 use crate::tokens::keyring::KeyRing;
 use crate::tokens::server_mac::ServerMac;
+use crate::web::connection_deadline::Deadlines;
+use crate::web::serve::{ConnectionLimits, serve};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +26,8 @@ pub struct Application {
     address: SocketAddr,
     state: AppState,
     listener: TcpListener,
+    /// `/metrics` apart from the main listener (`metrics_listen`).
+    metrics_listener: Option<(SocketAddr, TcpListener)>,
 }
 
 impl Application {
@@ -35,6 +41,17 @@ impl Application {
             .await
             .map_err(|e| format!("listen (BEHALF_LISTEN): cannot listen on {listen}: {e}"))?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
+        let metrics_listener = match settings.metrics_listen_addr()? {
+            Some(listen) => {
+                let listener = TcpListener::bind(listen).await.map_err(|e| {
+                    format!(
+                        "metrics_listen (BEHALF_METRICS_LISTEN): cannot listen on {listen}: {e}"
+                    )
+                })?;
+                Some((listener.local_addr().map_err(|e| e.to_string())?, listener))
+            }
+            None => None,
+        };
         let issuer = settings.issuer.clone().unwrap_or_else(|| {
             let host = if address.ip().is_unspecified() {
                 "127.0.0.1".to_string()
@@ -72,11 +89,17 @@ impl Application {
             address,
             state,
             listener,
+            metrics_listener,
         })
     }
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// Where `/metrics` is served when `metrics_listen` moves it off the main listener.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(|(address, _)| *address)
     }
 
     pub fn state(&self) -> AppState {
@@ -119,17 +142,37 @@ impl Application {
             }
         });
         let state = self.state.clone();
-        let service =
-            routes::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let limits = ConnectionLimits {
+            deadlines: Deadlines {
+                header_read: Duration::from_secs(state.settings.header_read_timeout_seconds),
+                idle: Duration::from_secs(state.settings.idle_timeout_seconds),
+            },
+            max_connections: state.settings.max_connections,
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let metrics = self.metrics_listener.map(|(_, listener)| {
+            let router = routes::metrics_router(state.clone());
+            let mut stopped = stopped.clone();
+            let stop = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            tokio::spawn(serve(listener, router, limits, stop))
+        });
+        let router = routes::router(self.state, metrics.is_none());
+        serve(self.listener, router, limits, async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        })
+        .await;
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         sweeper.abort();
         reloader.abort();
         upkeep.abort();
         // Events queued by the last answers are written before the process ends.
         state.deferred_audit.flush(&state.db).await;
-        result
+        Ok(())
     }
 }
 

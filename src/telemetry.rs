@@ -1,9 +1,12 @@
 //! Structured logs on stderr, as text or JSON (`--log-format json`), and each
 //! server's own Prometheus recorder (`Metrics`). Handlers never log tokens,
 //! secrets or passwords; the request span carries only the method, path and
-//! request id.
+//! request id. The text format escapes control characters in every field
+//! value (`escaped_fields`, docs/security.md L7).
 
-use metrics::{Key, Label, Metadata, Recorder};
+mod escaped_fields;
+
+use metrics::{Key, KeyName, Label, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
@@ -27,7 +30,7 @@ pub fn init(filter: &str, format: LogFormat) {
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder.fmt_fields(escaped_fields::EscapedFields).try_init(),
     };
 }
 
@@ -54,6 +57,22 @@ impl Default for Metrics {
             )
             .expect("buckets are not empty")
             .build_recorder();
+        // `# HELP` lines: Prometheus shows them; without them each series is a bare name.
+        recorder.describe_counter(
+            KeyName::from_const_str("http_requests_total"),
+            None,
+            "HTTP requests answered, by method (known methods, else other), route template and status".into(),
+        );
+        recorder.describe_histogram(
+            KeyName::from_const_str("http_request_duration_seconds"),
+            Some(Unit::Seconds),
+            "Time to answer an HTTP request, by route template".into(),
+        );
+        recorder.describe_counter(
+            KeyName::from_const_str("behalf_tokens_issued_total"),
+            None,
+            "Tokens issued by the token endpoint, by grant".into(),
+        );
         let handle = recorder.handle();
         Self { recorder, handle }
     }
@@ -61,9 +80,11 @@ impl Default for Metrics {
 
 impl Metrics {
     /// One HTTP request: `http_requests_total` and `http_request_duration_seconds`.
-    pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
+    /// Every label must come from a closed set (docs/security.md L4): a label
+    /// a client can choose is a series it can add, and they are never dropped.
+    pub fn request(&self, method: &'static str, route: &str, status: u16, took: Duration) {
         let labels = vec![
-            Label::new("method", method.to_string()),
+            Label::new("method", method),
             Label::new("route", route.to_string()),
             Label::new("status", status.to_string()),
         ];

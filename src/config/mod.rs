@@ -45,6 +45,10 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "refresh_token_absolute_seconds",
     "access_token_algorithm",
     "trusted_proxies",
+    "metrics_listen",
+    "header_read_timeout_seconds",
+    "idle_timeout_seconds",
+    "max_connections",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +84,17 @@ pub struct Settings {
     /// entries name the client (for sign-in throttling); none by default.
     #[serde(deserialize_with = "space_or_list")]
     pub trusted_proxies: Vec<String>,
+    /// Serve `/metrics` on this address instead of the main listener; none by
+    /// default (then `/metrics` is on `listen`, as every other path).
+    pub metrics_listen: Option<String>,
+    /// A request's head (request line and headers) must arrive within this
+    /// long of its first byte, or the connection is closed (slowloris).
+    pub header_read_timeout_seconds: u64,
+    /// A connection with no request in flight and no byte moving this long is closed.
+    pub idle_timeout_seconds: u64,
+    /// Open connections at most, on each listener; past it a new connection
+    /// is answered 503 and closed. Keep it below the process's file limit.
+    pub max_connections: usize,
     pub policy: Policy,
     /// The `[sign_in]` table: throttle limits and concurrent password checks.
     pub sign_in: SignInLimits,
@@ -102,6 +117,10 @@ impl Default for Settings {
             refresh_token_idle_seconds: 14 * 24 * 3600,
             refresh_token_absolute_seconds: 30 * 24 * 3600,
             trusted_proxies: Vec::new(),
+            metrics_listen: None,
+            header_read_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            max_connections: 4096,
             policy: Policy::default(),
             sign_in: SignInLimits::default(),
         }

@@ -8,10 +8,14 @@ use crate::store::Backend;
 use crate::tokens::kek::decode_key;
 use std::net::SocketAddr;
 
+/// A file descriptor each: far past any process's limit.
+const MAX_CONNECTIONS: usize = 1 << 20;
+
 impl Settings {
     pub(super) fn validate(&self) -> Result<(), String> {
         let backend = self.backend()?;
         self.listen_addr()?;
+        self.metrics_listen_addr()?;
         if let Some(issuer) = &self.issuer {
             validate_issuer(issuer).map_err(|e| format!("issuer (BEHALF_ISSUER): {e}"))?;
         }
@@ -26,6 +30,11 @@ impl Settings {
         let positive = [
             ("access_token_ttl_seconds", self.access_token_ttl_seconds),
             ("key_refresh_seconds", self.key_refresh_seconds as i64),
+            (
+                "header_read_timeout_seconds",
+                self.header_read_timeout_seconds as i64,
+            ),
+            ("idle_timeout_seconds", self.idle_timeout_seconds as i64),
             ("session_ttl_seconds", self.session_ttl_seconds),
             (
                 "refresh_token_idle_seconds",
@@ -53,6 +62,11 @@ impl Settings {
         }
         self.sign_in.validate()?;
         self.trusted_proxy_addrs()?;
+        if !(1..=MAX_CONNECTIONS).contains(&self.max_connections) {
+            return Err(format!(
+                "max_connections (BEHALF_MAX_CONNECTIONS): must be between 1 and {MAX_CONNECTIONS}"
+            ));
+        }
         if self.key_rotation_lead_seconds < 0 {
             return Err("key_rotation_lead_seconds: must not be negative".into());
         }
@@ -92,6 +106,25 @@ impl Settings {
                 self.listen
             )
         })
+    }
+
+    /// Where `/metrics` is served apart from the main listener, if anywhere.
+    pub fn metrics_listen_addr(&self) -> Result<Option<SocketAddr>, String> {
+        let Some(listen) = &self.metrics_listen else {
+            return Ok(None);
+        };
+        let address: SocketAddr = listen.parse().map_err(|_| {
+            format!(
+                "metrics_listen (BEHALF_METRICS_LISTEN): {listen:?} is not an address like 127.0.0.1:9090"
+            )
+        })?;
+        if address.port() != 0 && Ok(address) == self.listen_addr() {
+            return Err(
+                "metrics_listen (BEHALF_METRICS_LISTEN): must differ from listen (BEHALF_LISTEN)"
+                    .into(),
+            );
+        }
+        Ok(Some(address))
     }
 
     /// The decoded key-encryption key, when one is configured.

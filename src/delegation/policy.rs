@@ -149,7 +149,10 @@ mod tests {
         assert!(text(Some("   "), "reason", 10, true).is_err());
         assert_eq!(text(None, "ticket", 10, false).unwrap(), "");
         assert!(text(Some("eleven chars"), "ticket", 10, false).is_err());
-        assert_eq!(text(Some("two\nlines"), "reason", 10, true).unwrap(), "two\nlines");
+        assert_eq!(
+            text(Some("two\nlines"), "reason", 10, true).unwrap(),
+            "two\nlines"
+        );
         assert!(text(Some("nul\0"), "reason", 10, true).is_err());
         assert!(line(Some("two\nlines"), "ticket", 10, true).is_err());
     }

@@ -1,24 +1,53 @@
-//! `/healthz` (the process answers) and `/readyz` (and so does its database).
+//! `/healthz` (the process answers) and `/readyz` (and its database takes a
+//! write: docs/security.md L10). A database that answers reads but refuses or
+//! stalls writes is not ready: nothing a client asks of us could be kept.
 
 use crate::app::AppState;
+use crate::store::readiness_probe;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use diesel::RunQueryDsl;
+use serde_json::json;
+use std::time::Duration;
+
+/// A write that has not committed by then counts as failed; a load balancer
+/// asking `/readyz` is not kept waiting on the database's busy timeout.
+const WRITE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
-pub async fn readyz(State(app): State<AppState>) -> (StatusCode, &'static str) {
-    let ping = app
+pub async fn readyz(State(app): State<AppState>) -> Response {
+    let read = app
         .db
         .run(|c| Ok(diesel::sql_query("SELECT 1").execute(c)?))
         .await;
-    match ping {
-        Ok(_) => (StatusCode::OK, "ready"),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    if let Err(e) = read {
+        tracing::warn!(error = %e, "not ready: the database cannot be read");
+        return not_ready("the database cannot be read");
+    }
+    let now = app.now();
+    let write = app.db.write(move |c| readiness_probe::rewrite(c, now));
+    match tokio::time::timeout(WRITE_PROBE_TIMEOUT, write).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: the database cannot be written");
+            not_ready("the database cannot be written")
+        }
+        Err(_) => {
+            tracing::warn!("not ready: a write to the database did not commit in time");
+            not_ready("a write to the database did not commit in time")
         }
     }
+}
+
+fn not_ready(reason: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        Json(json!({ "status": "not ready", "reason": reason })),
+    )
+        .into_response()
 }

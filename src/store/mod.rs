@@ -32,6 +32,7 @@ pub mod expired;
 pub mod grants;
 pub mod issued_tokens;
 pub mod login_failures;
+pub mod readiness_probe;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod sessions;

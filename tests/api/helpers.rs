@@ -134,6 +134,8 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub base: String,
+    /// `http://<address>` of the metrics listener, when `metrics_listen` is set.
+    pub metrics_base: Option<String>,
     pub state: AppState,
     pub clock: ManualClock,
     pub http: reqwest::Client,
@@ -145,8 +147,14 @@ impl TestApp {
     /// The app on a fresh database with the default settings and the
     /// process's shared signing keys (see `SIGNING_KEYS`).
     pub async fn spawn() -> Self {
+        Self::spawn_configured(|_| {}).await
+    }
+
+    /// As `spawn`, with the settings changed by `configure` first.
+    pub async fn spawn_configured(configure: impl FnOnce(&mut Settings)) -> Self {
         let db = Arc::new(TestDb::new());
-        let settings = db.settings();
+        let mut settings = db.settings();
+        configure(&mut settings);
         let shared = SIGNING_KEYS.lock().unwrap().clone();
         let Some(rows) = shared else {
             let app = Self::spawn_own_keys_on(db, settings).await;
@@ -184,12 +192,14 @@ impl TestApp {
             .await
             .expect("the app builds");
         let base = format!("http://{}", app.address());
+        let metrics_base = app.metrics_address().map(|a| format!("http://{a}"));
         let state = app.state();
         let server = tokio::spawn(async move {
             app.run_until_stopped().await.expect("server runs");
         });
         Self {
             base,
+            metrics_base,
             state,
             clock,
             http: reqwest::Client::builder()
