@@ -39,6 +39,7 @@ pub mod signing_keys;
 pub mod users;
 
 mod connection;
+mod owner_only;
 mod pool;
 mod writer;
 
