@@ -4,6 +4,7 @@
 
 mod access_requests;
 mod answer_races;
+mod audit_chain;
 mod authorization_flow;
 mod authorize_errors;
 mod cli;
@@ -14,6 +15,7 @@ mod database_faults;
 mod demo;
 mod discovery;
 mod faults;
+mod file_modes;
 mod fixtures;
 mod helpers;
 mod introspection;
