@@ -37,11 +37,12 @@ pub async fn run(settings: &Settings, command: AuditCommand) -> Result<(), Strin
     }
 }
 
-/// When an unkeyed trail was re-keyed (`audit::rekey`), the line says so: the
-/// events before it rest on the unkeyed chain up to that moment.
+/// When an unkeyed trail was re-keyed (`audit::rekey`), the line says so, for
+/// the newest re-keying: the events before it rest on the unkeyed chain up to
+/// that moment, and a re-keying the operator did not expect is a warning.
 async fn rekeyed(db: &Database) -> Result<String, String> {
     let marker = db
-        .run(|c| audit_events::first_with_action(c, Action::AuditChainKeyed.as_str()))
+        .run(|c| audit_events::last_with_action(c, Action::AuditChainKeyed.as_str()))
         .await
         .map_err(|e| e.to_string())?;
     Ok(marker.map_or_else(String::new, |event| {

@@ -291,14 +291,14 @@ pub fn take_rekey_due(conn: &mut AnyConnection) -> Result<bool, StoreError> {
     Ok(diesel::sql_query("DELETE FROM audit_rekey_due").execute(conn)? > 0)
 }
 
-/// The first event with `action`, if any (the re-keying's own record).
-pub fn first_with_action(
+/// The newest event with `action`, if any (the last re-keying's own record).
+pub fn last_with_action(
     conn: &mut AnyConnection,
     action: &str,
 ) -> Result<Option<AuditEventRow>, StoreError> {
     Ok(audit_events::table
         .filter(audit_events::action.eq(action))
-        .order(audit_events::seq.asc())
+        .order(audit_events::seq.desc())
         .select(AuditEventRow::as_select())
         .first(conn)
         .optional()?)
