@@ -7,11 +7,15 @@
 //! shutdown, writes the deferred audit events before returning.
 
 use crate::app::{App, AppState};
+use crate::audit;
 use crate::clients::ClientRegistry;
 use crate::clock::SharedClock;
 use crate::config::Settings;
 use crate::routes;
+use crate::secret::Secret;
 use crate::store::Database;
+use crate::store::audit_events;
+use crate::store::signing_keys::SigningKeyRow;
 use crate::tokens::kek::{self, KeyEncryptionKey};
 use crate::tokens::keyring::KeyRing;
 use crate::tokens::server_mac::ServerMac;
@@ -32,10 +36,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, String> {
-        let (keys, mac) = key_ring(&settings)?;
-        let db = Database::connect(settings.backend()?)
-            .await
-            .map_err(|e| e.to_string())?;
+        let (db, root) = open_database(&settings, clock.now()).await?;
+        let (keys, mac) = key_ring(&settings, &root);
         let listen = settings.listen_addr()?;
         let listener = TcpListener::bind(listen)
             .await
@@ -176,20 +178,52 @@ impl Application {
     }
 }
 
-/// The key ring and server MAC the settings call for; `serve` and `keys` share it.
-pub fn key_ring(settings: &Settings) -> Result<(KeyRing, ServerMac), String> {
-    let root = kek::resolve(settings.key_encryption_key_bytes()?, &settings.backend()?)?;
+/// Opens and migrates the database, then resolves the key-encryption key's
+/// root secret (a missing key file is refused when the database holds keys
+/// sealed under it) and keys the audit chain with it, re-keying a trail an
+/// earlier version wrote (`audit::rekey`). Every command opens the database so.
+pub async fn open_database(
+    settings: &Settings,
+    now: i64,
+) -> Result<(Database, Secret<[u8; 32]>), String> {
+    let backend = settings.backend()?;
+    let db = Database::connect(backend.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let sealed_in_database = db
+        .run(|c| {
+            Ok(
+                !SigningKeyRow::all(c)?.is_empty()
+                    || audit_events::first_of_era(c, None)?.is_some(),
+            )
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let root = kek::resolve(
+        settings.key_encryption_key_bytes()?,
+        &backend,
+        sealed_in_database,
+    )?;
+    let db = db.with_audit_chain(audit::chain_key(&root));
+    audit::rekey(&db, now)
+        .await
+        .map_err(|e| format!("audit trail: {e}"))?;
+    Ok((db, root))
+}
+
+/// The key ring and server MAC under `root`; `serve` and `keys` share it.
+pub fn key_ring(settings: &Settings, root: &Secret<[u8; 32]>) -> (KeyRing, ServerMac) {
     // A retired key stays published while tokens it signed may still be live.
     let retire_after = settings
         .access_token_ttl_seconds
         .max(settings.policy.delegated_token_ttl_seconds)
         + 60;
     let ring = KeyRing::new(
-        KeyEncryptionKey::from_bytes(&root),
+        KeyEncryptionKey::from_bytes(root),
         retire_after,
         settings.access_token_algorithm,
     );
-    Ok((ring, ServerMac::derive(&root)))
+    (ring, ServerMac::derive(root))
 }
 
 async fn shutdown_signal() {

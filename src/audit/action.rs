@@ -12,10 +12,12 @@ pub enum Action {
     TokenIntrospected,
     TokenRevoked,
     SessionSignedIn,
+    /// The trail was re-keyed at start-up (`rekey`, docs/security.md N6).
+    AuditChainKeyed,
 }
 
 impl Action {
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Self::AccessRequestCreated,
         Self::AccessRequestDenied,
         Self::AccessRequestCancelled,
@@ -25,6 +27,7 @@ impl Action {
         Self::TokenIntrospected,
         Self::TokenRevoked,
         Self::SessionSignedIn,
+        Self::AuditChainKeyed,
     ];
 
     /// The stored name (`audit_events.action`), stable across versions.
@@ -39,6 +42,7 @@ impl Action {
             Self::TokenIntrospected => "token.introspected",
             Self::TokenRevoked => "token.revoked",
             Self::SessionSignedIn => "session.signed_in",
+            Self::AuditChainKeyed => "audit.chain_keyed",
         }
     }
 

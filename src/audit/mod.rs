@@ -1,15 +1,20 @@
 //! The audit trail: every grant decision, exchange, introspection of a delegated
 //! token, revocation and sign-in, appended in the transaction that made the
-//! change, hash-chained so that tampering shows (`behalf audit verify`).
+//! change, chained under a key derived from the key-encryption key so that
+//! tampering shows (`behalf audit verify`, docs/security.md N6).
 
 mod action;
+mod chain;
 mod deferred;
+mod rekey;
 
 pub use action::Action;
+pub use chain::{ChainReport, FIRST_KEYED_ERA, chain_key, verify};
 pub use deferred::Deferred;
+pub use rekey::{Rekeyed, rekey};
 
-use crate::store::audit_events::{self, PendingEvent, chain_hash};
-use crate::store::{AnyConnection, Database, StoreError};
+use crate::store::audit_events::{self, PendingEvent};
+use crate::store::{AnyConnection, StoreError};
 use serde_json::Value;
 
 /// Records one event. `subject` is what it is about (a grant id, a user's sub)
@@ -47,37 +52,4 @@ pub fn pending(
         subject.map(str::to_string),
         detail,
     )
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum ChainReport {
-    Intact { events: u64 },
-    Broken { at_seq: i64 },
-}
-
-/// Walks the whole chain, recomputing every hash.
-pub async fn verify(db: &Database) -> Result<ChainReport, StoreError> {
-    let (mut after, mut prev, mut count) = (0i64, vec![0u8; 32], 0u64);
-    loop {
-        let page = db.run(move |c| audit_events::page(c, after, 1000)).await?;
-        if page.is_empty() {
-            return Ok(ChainReport::Intact { events: count });
-        }
-        for event in page {
-            let expected = chain_hash(
-                &prev,
-                event.occurred_at,
-                &event.actor,
-                &event.action,
-                event.subject.as_deref(),
-                &event.detail,
-            );
-            if event.prev_hash != prev || event.hash != expected {
-                return Ok(ChainReport::Broken { at_seq: event.seq });
-            }
-            prev = event.hash;
-            after = event.seq;
-            count += 1;
-        }
-    }
 }

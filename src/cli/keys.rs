@@ -2,9 +2,9 @@
 //! once and signs after `key_rotation_lead_seconds`; the one it replaces stays
 //! published until the tokens it signed have expired.
 
-use super::{connect, now};
+use super::now;
 use crate::config::Settings;
-use crate::startup::key_ring;
+use crate::startup::{key_ring, open_database};
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -16,8 +16,8 @@ pub enum KeysCommand {
 }
 
 pub async fn run(settings: &Settings, command: KeysCommand) -> Result<(), String> {
-    let db = connect(settings).await?;
-    let (ring, _) = key_ring(settings)?;
+    let (db, root) = open_database(settings, now()).await?;
+    let (ring, _) = key_ring(settings, &root);
     let now = now();
     ring.ensure_keys(&db, now)
         .await

@@ -116,11 +116,12 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Opens and migrates the configured database.
+/// Opens and migrates the configured database, its audit chain keyed
+/// (`startup::open_database`).
 async fn connect(settings: &Settings) -> Result<Database, String> {
-    Database::connect(settings.backend()?)
+    crate::startup::open_database(settings, now())
         .await
-        .map_err(|e| e.to_string())
+        .map(|(db, _)| db)
 }
 
 /// Reads a secret from stdin, stripping one trailing newline (and a CR before it).

@@ -1,13 +1,15 @@
 //! The `audit_events` table: append-only and hash-chained. Each event's hash
-//! covers the previous hash and the event, so an edited or deleted event breaks
-//! the chain (`behalf audit verify`). Appends are serialized: on SQLite by the
-//! write lock the surrounding transaction already holds, on PostgreSQL by a
-//! transaction-scoped advisory lock.
+//! is keyed (`chain_key`, docs/security.md N6) and covers the previous hash and
+//! the event, so an edited or deleted event breaks the chain (`behalf audit
+//! verify`) and only the holder of the key-encryption key can recompute it.
+//! Appends are serialized: on SQLite by the write lock the surrounding
+//! transaction already holds, on PostgreSQL by a transaction-scoped advisory lock.
 
+use super::chain_key::{ChainKey, ChainedFields, UNKEYED_ERA};
 use super::schema::audit_events;
 use super::{AnyConnection, StoreError};
-use crate::digest::sha256;
 use diesel::prelude::*;
+use std::sync::Arc;
 
 /// Any stable number: it names the lock that serializes appends on PostgreSQL.
 const APPEND_LOCK: i64 = 0x6265_6861_6c66; // "behalf"
@@ -23,6 +25,19 @@ pub struct AuditEventRow {
     pub detail: String,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    pub key_era: i32,
+}
+
+impl AuditEventRow {
+    pub fn chained(&self) -> ChainedFields<'_> {
+        ChainedFields {
+            occurred_at: self.occurred_at,
+            actor: &self.actor,
+            action: &self.action,
+            subject: self.subject.as_deref(),
+            detail: &self.detail,
+        }
+    }
 }
 
 #[derive(Insertable)]
@@ -35,30 +50,14 @@ struct NewAuditEvent<'a> {
     detail: &'a str,
     prev_hash: Vec<u8>,
     hash: Vec<u8>,
+    key_era: i32,
 }
 
-/// The chain's hash of an event after `prev`.
-pub fn chain_hash(
-    prev: &[u8],
-    occurred_at: i64,
-    actor: &str,
-    action: &str,
-    subject: Option<&str>,
-    detail: &str,
-) -> Vec<u8> {
-    let mut input = Vec::with_capacity(256);
-    input.extend_from_slice(prev);
-    for part in [
-        &occurred_at.to_string(),
-        actor,
-        action,
-        subject.unwrap_or(""),
-        detail,
-    ] {
-        input.extend_from_slice(&(part.len() as u64).to_be_bytes());
-        input.extend_from_slice(part.as_bytes());
-    }
-    sha256(&input).to_vec()
+/// The key appends chain under: the one the running `Database` carries.
+fn key_in_scope() -> Result<Arc<ChainKey>, StoreError> {
+    ChainKey::current().ok_or_else(|| {
+        StoreError::Unavailable("no audit chain key: the database was opened without one".into())
+    })
 }
 
 /// Appends one event; call inside the transaction that made the change it records.
@@ -70,11 +69,19 @@ pub fn append(
     subject: Option<&str>,
     detail: &str,
 ) -> Result<(), StoreError> {
-    if let AnyConnection::Postgresql(_) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})")).execute(conn)?;
-    }
+    let key = key_in_scope()?;
+    lock_the_chain(conn)?;
     let prev = chain_head(conn)?;
-    let hash = chain_hash(&prev, occurred_at, actor, action, subject, detail);
+    let hash = key.hash(
+        &prev,
+        &ChainedFields {
+            occurred_at,
+            actor,
+            action,
+            subject,
+            detail,
+        },
+    );
     let event = NewAuditEvent {
         occurred_at,
         actor,
@@ -83,10 +90,19 @@ pub fn append(
         detail,
         prev_hash: prev,
         hash,
+        key_era: key.era(),
     };
     native!(conn, |c| diesel::insert_into(audit_events::table)
         .values(&event)
         .execute(c))?;
+    Ok(())
+}
+
+/// Serializes appends (and re-keying) on PostgreSQL until the transaction ends.
+pub fn lock_the_chain(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    if let AnyConnection::Postgresql(_) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})")).execute(conn)?;
+    }
     Ok(())
 }
 
@@ -162,14 +178,22 @@ fn chain_head(conn: &mut AnyConnection) -> Result<Vec<u8>, StoreError> {
 
 /// Appends `events` in order: one read of the chain's head for all of them.
 pub fn append_all(conn: &mut AnyConnection, events: &[PendingEvent]) -> Result<(), StoreError> {
-    if let AnyConnection::Postgresql(_) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})")).execute(conn)?;
-    }
+    let key = key_in_scope()?;
+    lock_the_chain(conn)?;
     let mut prev = chain_head(conn)?;
     for e in events {
         let subject = e.subject.as_deref();
         let detail = e.detail_text();
-        let hash = chain_hash(&prev, e.occurred_at, &e.actor, e.action, subject, &detail);
+        let hash = key.hash(
+            &prev,
+            &ChainedFields {
+                occurred_at: e.occurred_at,
+                actor: &e.actor,
+                action: e.action,
+                subject,
+                detail: &detail,
+            },
+        );
         diesel::insert_into(audit_events::table)
             .values(NewAuditEvent {
                 occurred_at: e.occurred_at,
@@ -179,6 +203,7 @@ pub fn append_all(conn: &mut AnyConnection, events: &[PendingEvent]) -> Result<(
                 detail: &detail,
                 prev_hash: std::mem::take(&mut prev),
                 hash: hash.clone(),
+                key_era: key.era(),
             })
             .execute(conn)?;
         prev = hash;
@@ -222,4 +247,59 @@ pub fn page(
         .limit(batch)
         .select(AuditEventRow::as_select())
         .load(conn)?)
+}
+
+/// The first event chained under `era` (`UNKEYED_ERA`: written by an earlier
+/// version), or, with `None`, under any keyed era.
+pub fn first_of_era(conn: &mut AnyConnection, era: Option<i32>) -> Result<Option<i64>, StoreError> {
+    let query = audit_events::table.select(audit_events::seq);
+    let found: Option<i64> = match era {
+        Some(era) => query
+            .filter(audit_events::key_era.eq(era))
+            .order(audit_events::seq.asc())
+            .first(conn)
+            .optional()?,
+        None => query
+            .filter(audit_events::key_era.ne(UNKEYED_ERA))
+            .order(audit_events::seq.asc())
+            .first(conn)
+            .optional()?,
+    };
+    Ok(found)
+}
+
+/// Re-chains one event: its new previous hash, hash and era (`audit::rekey` only).
+pub fn rechain(
+    conn: &mut AnyConnection,
+    seq: i64,
+    prev_hash: &[u8],
+    hash: &[u8],
+    key_era: i32,
+) -> Result<(), StoreError> {
+    diesel::update(audit_events::table.find(seq))
+        .set((
+            audit_events::prev_hash.eq(prev_hash),
+            audit_events::hash.eq(hash),
+            audit_events::key_era.eq(key_era),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Takes the migration's request to re-key the trail it found (true once).
+pub fn take_rekey_due(conn: &mut AnyConnection) -> Result<bool, StoreError> {
+    Ok(diesel::sql_query("DELETE FROM audit_rekey_due").execute(conn)? > 0)
+}
+
+/// The newest event with `action`, if any (the last re-keying's own record).
+pub fn last_with_action(
+    conn: &mut AnyConnection,
+    action: &str,
+) -> Result<Option<AuditEventRow>, StoreError> {
+    Ok(audit_events::table
+        .filter(audit_events::action.eq(action))
+        .order(audit_events::seq.desc())
+        .select(AuditEventRow::as_select())
+        .first(conn)
+        .optional()?)
 }

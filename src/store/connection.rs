@@ -43,6 +43,7 @@ pub fn establish(backend: &Backend) -> Result<AnyConnection, StoreError> {
     let unavailable = |e: ConnectionError| StoreError::Unavailable(e.to_string());
     match backend {
         Backend::Sqlite(path) => {
+            super::owner_only::create_owner_only(path)?;
             let mut conn = SqliteConnection::establish(path).map_err(unavailable)?;
             conn.batch_execute(SQLITE_SETUP)?;
             Ok(AnyConnection::Sqlite(conn))

@@ -27,6 +27,7 @@ pub mod access_requests;
 pub mod app_consents;
 pub mod audit_events;
 pub mod authorization_codes;
+pub mod chain_key;
 pub mod clients;
 pub mod expired;
 pub mod grants;
@@ -40,6 +41,7 @@ pub mod signing_keys;
 pub mod users;
 
 mod connection;
+mod owner_only;
 mod pool;
 mod writer;
 

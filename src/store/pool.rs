@@ -1,6 +1,7 @@
 //! The connection pool (deadpool over blocking diesel connections), per-connection
 //! SQLite settings, and the migrations applied at start.
 
+use super::chain_key::ChainKey;
 use super::connection::{StoreError, establish};
 use super::writer::{GroupWriter, Job, Ran};
 use super::{AnyConnection, Backend};
@@ -47,6 +48,9 @@ pub struct Database {
     pool: managed::Pool<Manager>,
     /// SQLite only: the group-commit writer every transaction goes through.
     writer: Option<std::sync::Arc<GroupWriter>>,
+    /// The key audit appends chain under, in scope in every closure run here
+    /// (`ChainKey::in_scope`); without one, appends fail.
+    audit_chain: Option<std::sync::Arc<ChainKey>>,
 }
 
 impl Database {
@@ -66,12 +70,27 @@ impl Database {
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let mut db = Self { pool, writer: None };
+        let mut db = Self {
+            pool,
+            writer: None,
+            audit_chain: None,
+        };
         db.run(migrate).await?;
         if let Backend::Sqlite(_) = backend {
             db.writer = Some(std::sync::Arc::new(GroupWriter::start(backend)?));
         }
         Ok(db)
+    }
+
+    /// This database with `key` as the audit chain's key.
+    pub fn with_audit_chain(mut self, key: ChainKey) -> Self {
+        self.audit_chain = Some(std::sync::Arc::new(key));
+        self
+    }
+
+    /// The audit chain's key, if the database was given one.
+    pub fn audit_chain(&self) -> Option<&ChainKey> {
+        self.audit_chain.as_deref()
     }
 
     /// Runs read-only `work` where it costs least. On SQLite in WAL mode a
@@ -94,7 +113,7 @@ impl Database {
         let mut guard = conn
             .lock()
             .map_err(|_| StoreError::Unavailable("connection poisoned".into()))?;
-        work(&mut guard)
+        ChainKey::in_scope(self.audit_chain.as_ref(), || work(&mut guard))
     }
 
     /// Runs `work` on a pooled connection on the blocking pool.
@@ -108,7 +127,8 @@ impl Database {
             other => StoreError::Unavailable(other.to_string()),
         })?;
         let span = tracing::Span::current();
-        conn.interact(move |c| span.in_scope(|| work(c)))
+        let chain = self.audit_chain.clone();
+        conn.interact(move |c| span.in_scope(|| ChainKey::in_scope(chain.as_ref(), || work(c))))
             .instrument(tracing::Span::current())
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?
@@ -155,8 +175,10 @@ impl Database {
         };
         let (answer, answered) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
+        let chain = self.audit_chain.clone();
         let job: Job = Box::new(move |c| {
-            let outcome = span.in_scope(|| c.transaction(work));
+            let outcome =
+                span.in_scope(|| ChainKey::in_scope(chain.as_ref(), || c.transaction(work)));
             Ran {
                 database_failed: matches!(outcome, Err(TxError::Store(_))),
                 finish: Box::new(move |committed: Result<(), StoreError>| {

@@ -64,6 +64,7 @@ diesel::table! {
         detail -> Text,
         prev_hash -> Binary,
         hash -> Binary,
+        key_era -> Integer,
     }
 }
 

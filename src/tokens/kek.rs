@@ -60,29 +60,38 @@ impl KeyEncryptionKey {
 }
 
 /// The root secret: the configured one, or for SQLite the key file's (as the
-/// README explains). `configured` is `Settings::key_encryption_key_bytes`.
+/// README explains). `configured` is `Settings::key_encryption_key_bytes`;
+/// `sealed_in_database`: the database already holds something sealed or keyed
+/// under a root, so a missing key file is an error, not a first start.
 pub fn resolve(
     configured: Option<Secret<[u8; 32]>>,
     backend: &Backend,
+    sealed_in_database: bool,
 ) -> Result<Secret<[u8; 32]>, String> {
     if let Some(bytes) = configured {
         return Ok(bytes);
     }
     match backend {
-        Backend::Sqlite(path) => key_file(PathBuf::from(format!("{path}.kek"))),
+        Backend::Sqlite(path) => key_file(PathBuf::from(format!("{path}.kek")), sealed_in_database),
         Backend::Postgres(_) => {
             Err("key_encryption_key (BEHALF_KEY_ENCRYPTION_KEY) is required with PostgreSQL".into())
         }
     }
 }
 
-/// Reads the key file, or creates it (mode 0600, never overwriting) on first start.
-fn key_file(path: PathBuf) -> Result<Secret<[u8; 32]>, String> {
+/// Reads the key file, or creates it (mode 0600, never overwriting) on first
+/// start; never when the database holds keys sealed under the missing one
+/// (DESIGN "Limits": refuse, naming the file, and create none).
+fn key_file(path: PathBuf, sealed_in_database: bool) -> Result<Secret<[u8; 32]>, String> {
     let shown = path.display().to_string();
     match std::fs::read_to_string(&path) {
         Ok(text) => decode_key(text.trim())
             .map(Secret::new)
             .ok_or_else(|| format!("key file {shown}: not 32 bytes of base64")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && sealed_in_database => Err(format!(
+            "key file {shown} is missing, but the database holds keys sealed under it: \
+             restore the file (or set key_encryption_key); none was created"
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let bytes: [u8; 32] = random_bytes(32).try_into().expect("32 bytes");
             let mut options = std::fs::OpenOptions::new();
@@ -92,7 +101,9 @@ fn key_file(path: PathBuf) -> Result<Secret<[u8; 32]>, String> {
             let mut file = match options.open(&path) {
                 Ok(file) => file,
                 // Another process created it between our read and our create: use theirs.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return key_file(path),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return key_file(path, sealed_in_database);
+                }
                 Err(e) => return Err(format!("cannot create key file {shown}: {e}")),
             };
             file.write_all(format!("{}\n", STANDARD.encode(bytes)).as_bytes())

@@ -296,10 +296,7 @@ fn audit_verify_passes_an_intact_trail_and_names_the_first_tampered_event() {
     let db = TestDb::new();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let store =
-            behalf::store::Database::connect(behalf::store::Backend::from_url(&db.url).unwrap())
-                .await
-                .unwrap();
+        let store = db.open_keyed().await;
         for i in 0..5 {
             store
                 .write(move |c| {
@@ -317,7 +314,10 @@ fn audit_verify_passes_an_intact_trail_and_names_the_first_tampered_event() {
         }
     });
     let out = stdout(&behalf(&db, &["audit", "verify"], None));
-    assert!(out.contains("intact: 5 events"), "{out}");
+    assert!(
+        out.contains("intact: 5 events, chain keyed (HMAC-SHA256, era 1)"),
+        "{out}"
+    );
     runtime.block_on(async {
         let store =
             behalf::store::Database::connect(behalf::store::Backend::from_url(&db.url).unwrap())

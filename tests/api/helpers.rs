@@ -121,6 +121,18 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The database opened and migrated as the test servers open it: its audit
+    /// chain keyed under `TEST_KEK` (without a key, audit appends fail).
+    pub async fn open_keyed(&self) -> Database {
+        let root = Secret::new(behalf::tokens::kek::decode_key(TEST_KEK).unwrap());
+        Database::connect(Backend::from_url(&self.url).unwrap())
+            .await
+            .expect("the test database opens and migrates")
+            .with_audit_chain(behalf::audit::chain_key(&root))
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((base, name)) = &self.postgres

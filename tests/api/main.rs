@@ -4,6 +4,7 @@
 
 mod access_requests;
 mod answer_races;
+mod audit_chain;
 mod authorization_flow;
 mod authorize_errors;
 mod cache_and_body_limits;
@@ -16,6 +17,7 @@ mod database_faults;
 mod demo;
 mod discovery;
 mod faults;
+mod file_modes;
 mod fixtures;
 mod helpers;
 mod hostile_input;

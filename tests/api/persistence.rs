@@ -55,7 +55,7 @@ async fn opening_the_database_while_another_process_closes_it_waits() {
     let db = TestDb::new();
     let backend = Backend::from_url(&db.url).unwrap();
     for round in 0..30 {
-        let first = Database::connect(backend.clone()).await.unwrap();
+        let first = db.open_keyed().await;
         first
             .write(move |c| {
                 behalf::audit::record(

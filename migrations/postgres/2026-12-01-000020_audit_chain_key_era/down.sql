@@ -1,0 +1,2 @@
+DROP TABLE audit_rekey_due;
+ALTER TABLE audit_events DROP COLUMN key_era;
