@@ -112,7 +112,10 @@ async fn the_right_password_inside_a_burst_past_the_limit_is_checked_only_within
     }
     // Only the failures stay counted: at the limit, the right password from a
     // browser alice never used waits too; one short of it, it is checked.
-    assert_eq!(attempts_counted_on(&app, "account:alice").await, failed as i64);
+    assert_eq!(
+        attempts_counted_on(&app, "account:alice").await,
+        failed as i64
+    );
     let (browser, fields) = form_filled_in(&app, "alice", PASSWORD).await;
     let expected = if failed == limit {
         StatusCode::TOO_MANY_REQUESTS
