@@ -12,6 +12,7 @@ mod codes;
 mod consent_screen;
 mod database_faults;
 mod demo;
+mod disabled_users;
 mod discovery;
 mod faults;
 mod fixtures;

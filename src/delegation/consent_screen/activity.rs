@@ -12,8 +12,12 @@ pub fn line(event: &AuditEventRow, names: &HashMap<String, String>) -> String {
     let name = |sub: &str| names.get(sub).cloned().unwrap_or_else(|| "someone".into());
     let actor = name(&event.actor);
     let ended_by_agent = detail["by"] == EndedBy::Agent.as_str();
+    let ended_by_disabling = detail["by"] == EndedBy::UserDisabled.as_str();
     match Action::parse(&event.action) {
         Some(Action::GrantCreated) => format!("{actor} gave access"),
+        Some(Action::GrantRevoked) if ended_by_disabling => {
+            format!("The access ended: {actor}'s account was disabled")
+        }
         Some(Action::GrantRevoked) if ended_by_agent => format!("{actor} ended the access"),
         Some(Action::GrantRevoked) => "You ended the access".into(),
         Some(Action::TokenExchanged) => format!(

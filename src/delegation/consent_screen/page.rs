@@ -167,6 +167,9 @@ fn grant_card(
     let status = GrantStatus::of(grant, now);
     let (ended, ended_at) = match (status, grant.ended_by()) {
         (GrantStatus::Revoked, Some(EndedBy::Agent)) => ("Ended by the agent", grant.revoked_at),
+        (GrantStatus::Revoked, Some(EndedBy::UserDisabled)) => {
+            ("Ended: an account was disabled", grant.revoked_at)
+        }
         (GrantStatus::Revoked, _) => ("Ended by you", grant.revoked_at),
         (GrantStatus::Expired, _) => ("Expired", Some(grant.expires_at)),
         (GrantStatus::Active, _) => ("", None),
