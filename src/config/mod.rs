@@ -23,6 +23,7 @@ const POLICY_KEYS: &[&str] = &[
     "max_grant_seconds",
     "delegated_token_ttl_seconds",
     "request_ttl_seconds",
+    "max_pending_requests_per_agent",
     "non_delegable_scopes",
     "default_audience",
     "scope_descriptions",

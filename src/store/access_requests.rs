@@ -89,6 +89,35 @@ impl AccessRequestRow {
             .load(conn)?)
     }
 
+    /// Pending, unexpired requests filed by `agent_sub`, to any user.
+    pub fn pending_of_agent(
+        conn: &mut AnyConnection,
+        agent_sub: &str,
+        now: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        Ok(access_requests::table
+            .filter(access_requests::agent_sub.eq(agent_sub))
+            .filter(access_requests::status.eq(RequestState::Pending.as_str()))
+            .filter(access_requests::expires_at.gt(now))
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
+    /// Serializes, until the end of the transaction, every transaction that
+    /// files a request for `agent_sub`, so that what `pending_of_agent` reads
+    /// next stays true until the insert (docs/security.md L5). On SQLite the
+    /// writer already runs one write transaction at a time; on PostgreSQL a
+    /// transaction-scoped advisory lock keyed by the agent does it (two agents
+    /// whose keys collide only wait for each other).
+    pub fn lock_for_agent(conn: &mut AnyConnection, agent_sub: &str) -> Result<(), StoreError> {
+        if let AnyConnection::Postgresql(_) = conn {
+            let digest = crate::digest::sha256(format!("access_requests:{agent_sub}").as_bytes());
+            let key = i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({key})")).execute(conn)?;
+        }
+        Ok(())
+    }
+
     /// Moves a pending, unexpired request to `status`; `false` if it was not pending.
     pub fn decide(
         conn: &mut AnyConnection,

@@ -23,6 +23,7 @@ mod key_rotation;
 mod login;
 mod oidc;
 mod operations;
+mod pending_limits;
 mod persistence;
 mod refresh;
 mod revocation_sequences;
