@@ -9,6 +9,7 @@ pub use action::Action;
 pub use deferred::Deferred;
 
 use crate::store::audit_events::{self, PendingEvent, chain_hash};
+use crate::store::introspection_marks::IntrospectionMark;
 use crate::store::{AnyConnection, Database, StoreError};
 use serde_json::Value;
 
@@ -47,6 +48,21 @@ pub fn pending(
         subject.map(str::to_string),
         detail,
     )
+}
+
+/// An introspection of token `jti` by `client_id` for `Deferred`: written at
+/// most once per token, client and minute (docs/security.md L9).
+pub fn introspected(now: i64, client_id: &str, grant_id: &str, jti: &str) -> PendingEvent {
+    PendingEvent {
+        once: Some(IntrospectionMark::new(jti, client_id, now)),
+        ..pending(
+            now,
+            client_id,
+            Action::TokenIntrospected,
+            Some(grant_id),
+            serde_json::json!({"jti": jti}),
+        )
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! write lock the surrounding transaction already holds, on PostgreSQL by a
 //! transaction-scoped advisory lock.
 
+use super::introspection_marks::IntrospectionMark;
 use super::schema::audit_events;
 use super::{AnyConnection, StoreError};
 use crate::digest::sha256;
@@ -100,6 +101,9 @@ pub struct PendingEvent {
     /// How many times it happened in the window, the last one at `last_at`.
     pub count: u64,
     pub last_at: i64,
+    /// Written only if this mark is new: at most once per token, client and
+    /// minute (docs/security.md L9).
+    pub once: Option<IntrospectionMark>,
 }
 
 impl PendingEvent {
@@ -118,6 +122,7 @@ impl PendingEvent {
             detail,
             count: 1,
             last_at: occurred_at,
+            once: None,
         }
     }
 
@@ -161,12 +166,18 @@ fn chain_head(conn: &mut AnyConnection) -> Result<Vec<u8>, StoreError> {
 }
 
 /// Appends `events` in order: one read of the chain's head for all of them.
+/// An event whose `once` mark another write already claimed is left out.
 pub fn append_all(conn: &mut AnyConnection, events: &[PendingEvent]) -> Result<(), StoreError> {
     if let AnyConnection::Postgresql(_) = conn {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({APPEND_LOCK})")).execute(conn)?;
     }
     let mut prev = chain_head(conn)?;
     for e in events {
+        if let Some(mark) = &e.once
+            && !mark.claim(conn)?
+        {
+            continue;
+        }
         let subject = e.subject.as_deref();
         let detail = e.detail_text();
         let hash = chain_hash(&prev, e.occurred_at, &e.actor, e.action, subject, &detail);

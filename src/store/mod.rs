@@ -30,6 +30,7 @@ pub mod authorization_codes;
 pub mod clients;
 pub mod expired;
 pub mod grants;
+pub mod introspection_marks;
 pub mod issued_tokens;
 pub mod login_failures;
 pub mod refresh_tokens;

@@ -18,6 +18,7 @@ mod faults;
 mod fixtures;
 mod helpers;
 mod introspection;
+mod introspection_activity;
 mod jwt_verifier;
 mod key_rotation;
 mod login;

@@ -24,12 +24,15 @@ pub fn line(event: &AuditEventRow, names: &HashMap<String, String>) -> String {
             "{actor} began acting in your account ({})",
             detail["scope"].as_str().unwrap_or_default()
         ),
-        Some(Action::TokenIntrospected) => match detail["count"].as_u64() {
-            Some(n) => {
-                format!("An app checked an access token issued under this access ({n} times)")
+        Some(Action::TokenIntrospected) => {
+            let app = names.get(&event.actor).map_or("An app", String::as_str);
+            match detail["count"].as_u64() {
+                Some(n) => {
+                    format!("{app} checked an access token issued under this access ({n} times)")
+                }
+                None => format!("{app} checked an access token issued under this access"),
             }
-            None => "An app checked an access token issued under this access".into(),
-        },
+        }
         Some(Action::TokenRevoked) => "An access token issued under this access was revoked".into(),
         _ => event.action.replace('.', " "),
     }

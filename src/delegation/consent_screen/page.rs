@@ -144,11 +144,17 @@ fn load(conn: &mut AnyConnection, sub: &str, now: i64) -> Result<AccountData, St
         .collect();
     subs.sort();
     subs.dedup();
-    let names = UserRow::find_by_subs(conn, &subs)?
-        .into_iter()
-        .map(|u| (u.sub, u.username))
-        .collect();
     let clients = ClientRow::all(conn)?;
+    // Clients act too (an app checking a token): their names, beside the users'.
+    let names = clients
+        .iter()
+        .map(|c| (c.client_id.clone(), c.name.clone()))
+        .chain(
+            UserRow::find_by_subs(conn, &subs)?
+                .into_iter()
+                .map(|u| (u.sub, u.username)),
+        )
+        .collect();
     Ok(AccountData {
         pending,
         grants,
