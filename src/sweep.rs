@@ -3,9 +3,9 @@
 //! It deletes a row only once the row can no longer change any answer:
 //!
 //! - a token record (a revocation, a delegated token) once its token has
-//!   expired, and later still by the longest life of a delegated token: a
-//!   delegated token may outlive the actor token it was minted with by that
-//!   much, and the actor token's revocation must keep ending it;
+//!   expired, and later still by the longest life of a delegated token (a
+//!   margin: a delegated token never outlives the actor token it was minted
+//!   with, docs/security.md E10, whose revocation must keep ending it);
 //! - refresh tokens once their family's absolute lifetime is over;
 //! - authorization codes once every token issued from them has expired (a
 //!   replayed code revokes them: RFC 6749 §4.1.2, RFC 9700 §4.14.2);
