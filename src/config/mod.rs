@@ -191,6 +191,21 @@ mod tests {
     }
 
     #[test]
+    fn the_pending_request_cap_comes_from_the_policy_table_and_must_be_positive() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("behalf.toml");
+        std::fs::write(&file, "[policy]\nmax_pending_requests_per_agent = 5\n").unwrap();
+        let settings = Settings::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(settings.policy.max_pending_requests_per_agent, 5);
+        std::fs::write(&file, "[policy]\nmax_pending_requests_per_agent = 0\n").unwrap();
+        let refused = Settings::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(
+            refused.contains("policy.max_pending_requests_per_agent"),
+            "{refused}"
+        );
+    }
+
+    #[test]
     fn secrets_in_settings_print_redacted() {
         let settings = Settings {
             key_encryption_key: Some(Secret::new("c2VjcmV0".into())),
