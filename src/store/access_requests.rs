@@ -74,21 +74,6 @@ impl AccessRequestRow {
             .optional()?)
     }
 
-    /// Pending, unexpired requests to `subject_sub`, newest first.
-    pub fn pending_for_subject(
-        conn: &mut AnyConnection,
-        subject_sub: &str,
-        now: i64,
-    ) -> Result<Vec<Self>, StoreError> {
-        Ok(access_requests::table
-            .filter(access_requests::subject_sub.eq(subject_sub))
-            .filter(access_requests::status.eq(RequestState::Pending.as_str()))
-            .filter(access_requests::expires_at.gt(now))
-            .order(access_requests::created_at.desc())
-            .select(Self::as_select())
-            .load(conn)?)
-    }
-
     /// Pending, unexpired requests filed by `agent_sub`, to any user.
     pub fn pending_of_agent(
         conn: &mut AnyConnection,
@@ -116,6 +101,29 @@ impl AccessRequestRow {
             diesel::sql_query(format!("SELECT pg_advisory_xact_lock({key})")).execute(conn)?;
         }
         Ok(())
+    }
+
+    /// Pending, unexpired requests to `subject_sub`, newest first: at most
+    /// `limit` after the first `offset` (a page of the consent screen).
+    pub fn pending_page_for_subject(
+        conn: &mut AnyConnection,
+        subject_sub: &str,
+        now: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        Ok(access_requests::table
+            .filter(access_requests::subject_sub.eq(subject_sub))
+            .filter(access_requests::status.eq(RequestState::Pending.as_str()))
+            .filter(access_requests::expires_at.gt(now))
+            .order((
+                access_requests::created_at.desc(),
+                access_requests::id.asc(),
+            ))
+            .offset(offset)
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)?)
     }
 
     /// Moves a pending, unexpired request to `status`; `false` if it was not pending.

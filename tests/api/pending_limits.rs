@@ -163,3 +163,53 @@ async fn past_the_per_agent_cap_requests_sent_at_once_are_429_with_retry_after()
     let (status, _, body) = post_request(app, &bob, body).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
+
+/// However many requests wait (say, from many agents), `/account` shows
+/// `PAGE` a page, with links to the others.
+#[tokio::test]
+async fn the_account_page_shows_twenty_pending_requests_a_page_with_links_to_the_rest() {
+    use behalf::delegation::consent_screen::page::PAGE;
+    use behalf::store::access_requests::RequestState;
+    let d = desk().await;
+    let (bob, alice, now) = (agent_sub(&d.bob), d.alice_sub.clone(), d.app.clock_now());
+    let waiting = PAGE + 5;
+    d.app
+        .state
+        .db
+        .run(move |c| {
+            (0..waiting as i64).try_for_each(|i| {
+                AccessRequestRow {
+                    id: format!("r{i:03}"),
+                    agent_sub: bob.clone(),
+                    subject_sub: alice.clone(),
+                    client_id: "console".into(),
+                    scopes: "read".into(),
+                    duration: 600,
+                    reason: "seeded".into(),
+                    ticket: String::new(),
+                    status: RequestState::Pending.as_str().into(),
+                    created_at: now - i,
+                    expires_at: now + 3600,
+                    decided_at: None,
+                    grant_id: None,
+                }
+                .insert(c)
+            })
+        })
+        .await
+        .unwrap();
+    let alice = crate::fixtures::signed_in_to_account(&d.app, "alice").await;
+    let first = alice.get("/account").await;
+    assert_eq!(first.body.matches("data-request-id=").count(), PAGE);
+    assert!(
+        first.body.contains("href=\"/account?page=2\""),
+        "{}",
+        first.body
+    );
+    assert!(!first.body.contains("rel=\"prev\""));
+    let second = alice.get("/account?page=2").await;
+    assert_eq!(second.body.matches("data-request-id=").count(), 5);
+    assert!(second.body.contains("data-request-id=\"r024\""));
+    assert!(second.body.contains("href=\"/account?page=1\""));
+    assert!(!second.body.contains("rel=\"next\""));
+}
