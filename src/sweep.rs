@@ -3,15 +3,17 @@
 //! It deletes a row only once the row can no longer change any answer:
 //!
 //! - a token record (a revocation, a delegated token) once its token has
-//!   expired, and later still by the longest life of a delegated token: a
-//!   delegated token may outlive the actor token it was minted with by that
-//!   much, and the actor token's revocation must keep ending it;
+//!   expired, and later still by the longest life of a delegated token (a
+//!   margin: a delegated token never outlives the actor token it was minted
+//!   with, docs/security.md E10, whose revocation must keep ending it);
 //! - refresh tokens once their family's absolute lifetime is over;
 //! - authorization codes once every token issued from them has expired (a
 //!   replayed code revokes them: RFC 6749 §4.1.2, RFC 9700 §4.14.2);
 //! - sign-in sessions once expired;
 //! - failed sign-ins once out of the throttle's window (no margin: they only
-//!   ever count inside it).
+//!   ever count inside it);
+//! - introspection marks once their minute is past (they only ever dedupe
+//!   inside it).
 //!
 //! Each cutoff is a further `MARGIN` in the past, for clocks that differ
 //! between instances. Grants, access requests and the audit trail are kept:
@@ -20,7 +22,7 @@
 use crate::accounts::throttle::window_start;
 use crate::app::App;
 use crate::config::Settings;
-use crate::store::{AnyConnection, Database, StoreError, expired};
+use crate::store::{AnyConnection, Database, StoreError, expired, introspection_marks};
 use std::time::Duration;
 
 /// How often `serve` sweeps.
@@ -36,6 +38,7 @@ pub struct Cutoffs {
     pub codes: i64,
     pub sessions: i64,
     pub login_failures: i64,
+    pub introspection_marks: i64,
 }
 
 impl Cutoffs {
@@ -50,6 +53,7 @@ impl Cutoffs {
                     .max(settings.access_token_ttl_seconds),
             sessions: oldest,
             login_failures: window_start(now, &settings.sign_in),
+            introspection_marks: oldest,
         }
     }
 }
@@ -62,6 +66,7 @@ pub struct Swept {
     pub codes: usize,
     pub sessions: usize,
     pub login_failures: usize,
+    pub introspection_marks: usize,
 }
 
 pub async fn sweep(app: &App) -> Result<Swept, StoreError> {
@@ -72,6 +77,12 @@ pub async fn sweep(app: &App) -> Result<Swept, StoreError> {
         codes: drain(&app.db, expired::codes, cut.codes).await?,
         sessions: drain(&app.db, expired::sessions, cut.sessions).await?,
         login_failures: drain(&app.db, expired::login_failures, cut.login_failures).await?,
+        introspection_marks: drain(
+            &app.db,
+            introspection_marks::delete_before,
+            cut.introspection_marks,
+        )
+        .await?,
     };
     if swept != Swept::default() {
         tracing::info!(?swept, "expired rows deleted");

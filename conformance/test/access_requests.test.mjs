@@ -44,11 +44,27 @@ function requestBody(overrides = {}) {
 
 const call = (token, method, path, body) => api(server.baseUrl, token, method, path, body);
 
-/** POST /api/access-requests as bob, expecting 201; returns the object. */
+/** Requests created by these tests that may still be waiting for an answer. */
+const open = new Set();
+
+/** Cancels them: an agent has one pending request per user (docs/security.md L5). */
+async function cancelOpen(token = tokens.bob) {
+  for (const id of open) {
+    await call(token, 'DELETE', `/api/access-requests/${encodeURIComponent(id)}`);
+    open.delete(id);
+  }
+}
+
+/**
+ * POST /api/access-requests as bob, expecting 201; returns the object. The
+ * earlier requests of these tests still waiting are cancelled first.
+ */
 async function createRequest(overrides = {}, token = tokens.bob) {
+  await cancelOpen(token);
   const res = await call(token, 'POST', '/api/access-requests', requestBody(overrides));
   assert.equal(res.status, 201, describeApi(res));
   assert.equal(typeof res.json?.id, 'string', `no id: ${describeApi(res)}`);
+  open.add(res.json.id);
   return res.json;
 }
 
@@ -116,6 +132,7 @@ describe('creating and reading an access request (bob)', () => {
     assert.equal(typeof r.id, 'string', 'id');
     assert.ok(r.id.length > 0, 'id is empty');
     state.created = r; // later steps can go on even if a field below is off
+    open.add(r.id);
     assert.equal(r.status, 'pending');
     assert.equal(r.subject, subs.alice, 'subject is the user\'s sub');
     assert.equal(r.subject_username, 'alice');
@@ -223,6 +240,15 @@ describe('validation of a new access request', () => {
   it('a body that is not JSON: 400 invalid_request', async () => {
     const res = await call(tokens.bob, 'POST', '/api/access-requests', '{"subject": "alice",');
     assertApiError(res, 400, 'invalid_request');
+  });
+});
+
+describe('one pending request per agent and user (docs/security.md L5)', () => {
+  it("a second request to alice while one waits: 409 with the pending one's id", async () => {
+    const r = await createRequest();
+    const res = await call(tokens.bob, 'POST', '/api/access-requests', requestBody({ duration: HOUR }));
+    assertApiError(res, 409, 'invalid_request');
+    assert.equal(res.json?.id, r.id, describeApi(res));
   });
 });
 

@@ -14,6 +14,7 @@ pub use deferred::Deferred;
 pub use rekey::{Rekeyed, rekey};
 
 use crate::store::audit_events::{self, PendingEvent};
+use crate::store::introspection_marks::IntrospectionMark;
 use crate::store::{AnyConnection, StoreError};
 use serde_json::Value;
 
@@ -52,4 +53,19 @@ pub fn pending(
         subject.map(str::to_string),
         detail,
     )
+}
+
+/// An introspection of token `jti` by `client_id` for `Deferred`: written at
+/// most once per token, client and minute (docs/security.md L9).
+pub fn introspected(now: i64, client_id: &str, grant_id: &str, jti: &str) -> PendingEvent {
+    PendingEvent {
+        once: Some(IntrospectionMark::new(jti, client_id, now)),
+        ..pending(
+            now,
+            client_id,
+            Action::TokenIntrospected,
+            Some(grant_id),
+            serde_json::json!({"jti": jti}),
+        )
+    }
 }

@@ -1,8 +1,12 @@
 //! `behalf user add NAME [--agent] [--password-stdin]`: prints the new `sub`.
+//! `behalf user disable NAME` ends the user's sessions, tokens and every grant
+//! they are the subject or the agent of (docs/security.md E16); `behalf user
+//! enable NAME` lets them sign in again, and brings no ended grant back.
 
 use super::{connect, now, read_stdin_secret};
 use crate::accounts;
 use crate::config::Settings;
+use crate::delegation::grants;
 use crate::store::StoreError;
 use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::refresh_tokens::RefreshTokenRow;
@@ -23,8 +27,11 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Disable a user: no more sign-ins, sessions ended, refresh and access tokens revoked.
+    /// Disable a user: no more sign-ins, sessions ended, refresh and access tokens
+    /// revoked, every grant where they are the subject or the agent ended.
     Disable { name: String },
+    /// Enable a disabled user again; grants ended by disabling stay ended.
+    Enable { name: String },
 }
 
 pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String> {
@@ -58,6 +65,7 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
                         SessionRow::delete_for_user(c, &user.sub)?;
                         RefreshTokenRow::revoke_user(c, &user.sub, now)?;
                         IssuedTokenRow::revoke_subject(c, &user.sub, now)?;
+                        grants::end_all_of_disabled(c, &user.sub, now)?;
                         Ok(true)
                     })
                 })
@@ -67,6 +75,19 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
                 return Err(format!("no user named {name}"));
             }
             eprintln!("user {name} is disabled");
+            Ok(())
+        }
+        UserCommand::Enable { name } => {
+            let db = connect(settings).await?;
+            let lookup = name.clone();
+            let found = db
+                .run(move |c| UserRow::enable(c, &lookup))
+                .await
+                .map_err(|e| e.to_string())?;
+            if !found {
+                return Err(format!("no user named {name}"));
+            }
+            eprintln!("user {name} is enabled");
             Ok(())
         }
     }

@@ -25,6 +25,7 @@ const POLICY_KEYS: &[&str] = &[
     "max_grant_seconds",
     "delegated_token_ttl_seconds",
     "request_ttl_seconds",
+    "max_pending_requests_per_agent",
     "non_delegable_scopes",
     "default_audience",
     "scope_descriptions",
@@ -215,6 +216,21 @@ mod tests {
             "See your orders"
         );
         assert_eq!(settings.policy.non_delegable_scopes, vec!["admin"]);
+    }
+
+    #[test]
+    fn the_pending_request_cap_comes_from_the_policy_table_and_must_be_positive() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("behalf.toml");
+        std::fs::write(&file, "[policy]\nmax_pending_requests_per_agent = 5\n").unwrap();
+        let settings = Settings::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(settings.policy.max_pending_requests_per_agent, 5);
+        std::fs::write(&file, "[policy]\nmax_pending_requests_per_agent = 0\n").unwrap();
+        let refused = Settings::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(
+            refused.contains("policy.max_pending_requests_per_agent"),
+            "{refused}"
+        );
     }
 
     #[test]

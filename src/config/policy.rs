@@ -18,6 +18,9 @@ pub struct Policy {
     pub max_grant_seconds: i64,
     pub delegated_token_ttl_seconds: i64,
     pub request_ttl_seconds: i64,
+    /// How many requests one agent may have waiting for an answer, over all
+    /// users (docs/security.md L5).
+    pub max_pending_requests_per_agent: i64,
     #[serde(deserialize_with = "super::space_or_list")]
     pub non_delegable_scopes: Vec<String>,
     /// The `aud` of tokens and grants when none is asked for; the issuer when unset.
@@ -33,6 +36,7 @@ impl Default for Policy {
             max_grant_seconds: 7 * 24 * 3600,
             delegated_token_ttl_seconds: 300,
             request_ttl_seconds: 24 * 3600,
+            max_pending_requests_per_agent: 20,
             non_delegable_scopes: Vec::new(),
             default_audience: None,
             scope_descriptions: Default::default(),

@@ -70,6 +70,9 @@ impl Settings {
         if self.key_rotation_lead_seconds < 0 {
             return Err("key_rotation_lead_seconds: must not be negative".into());
         }
+        if self.policy.max_pending_requests_per_agent <= 0 {
+            return Err("policy.max_pending_requests_per_agent: must be a positive number".into());
+        }
         if self.policy.min_grant_seconds > self.policy.max_grant_seconds {
             return Err(
                 "policy.min_grant_seconds: must not exceed policy.max_grant_seconds".into(),

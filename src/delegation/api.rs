@@ -13,18 +13,34 @@ use crate::store::grants::EndedBy;
 use crate::web::json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// The one rendering of a `Refusal` as JSON.
+/// The one rendering of a `Refusal` as JSON: a pending request already there
+/// is named by `id` (409), the per-agent cap carries `Retry-After` (429).
 pub fn refusal_json(refusal: &Refusal) -> Response {
-    let status = match refusal {
-        Refusal::NotFound => StatusCode::NOT_FOUND,
-        Refusal::NoLongerPending(_) | Refusal::AlreadyEnded => StatusCode::CONFLICT,
-        Refusal::InvalidScope(_) | Refusal::Invalid(_) => StatusCode::BAD_REQUEST,
-        Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    json::error(status, refusal.code(), &refusal.description())
+    let (code, description) = (refusal.code(), refusal.description());
+    match refusal {
+        Refusal::AlreadyPending(id) => json::body(
+            StatusCode::CONFLICT,
+            serde_json::json!({"error": code, "error_description": description, "id": id}),
+        ),
+        Refusal::TooManyPending { retry_after } => {
+            let mut response = json::error(StatusCode::TOO_MANY_REQUESTS, code, &description);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            response
+        }
+        Refusal::NotFound => json::error(StatusCode::NOT_FOUND, code, &description),
+        Refusal::NoLongerPending(_) | Refusal::AlreadyEnded => {
+            json::error(StatusCode::CONFLICT, code, &description)
+        }
+        Refusal::InvalidScope(_) | Refusal::Invalid(_) => {
+            json::error(StatusCode::BAD_REQUEST, code, &description)
+        }
+        Refusal::Unavailable => json::error(StatusCode::SERVICE_UNAVAILABLE, code, &description),
+    }
 }
 
 fn respond<T: serde::Serialize>(status: StatusCode, result: Result<T, Refusal>) -> Response {

@@ -14,6 +14,12 @@ pub enum Refusal {
     NoLongerPending(RequestStatus),
     /// The grant had already ended (revoked or expired).
     AlreadyEnded,
+    /// The agent already has a request pending with this user: its id
+    /// (docs/security.md L5).
+    AlreadyPending(String),
+    /// The agent has the most pending requests the policy allows; one frees
+    /// up in `retry_after` seconds at the latest (docs/security.md L5).
+    TooManyPending { retry_after: i64 },
     /// A scope that is malformed, not asked for, not the client's or never delegable.
     InvalidScope(Cow<'static, str>),
     /// Anything else wrong with what was sent, said in plain words.
@@ -37,7 +43,11 @@ impl Refusal {
             Self::NotFound => "not_found",
             Self::InvalidScope(_) => "invalid_scope",
             Self::Unavailable => "temporarily_unavailable",
-            Self::NoLongerPending(_) | Self::AlreadyEnded | Self::Invalid(_) => "invalid_request",
+            Self::TooManyPending { .. } => "too_many_requests",
+            Self::NoLongerPending(_)
+            | Self::AlreadyEnded
+            | Self::AlreadyPending(_)
+            | Self::Invalid(_) => "invalid_request",
         }
     }
 
@@ -50,6 +60,12 @@ impl Refusal {
             )
             .into(),
             Self::AlreadyEnded => "the grant has already ended".into(),
+            Self::AlreadyPending(_) => {
+                "a request of yours to this user is already waiting for an answer".into()
+            }
+            Self::TooManyPending { .. } => {
+                "too many of your requests are waiting for an answer; try again later".into()
+            }
             Self::InvalidScope(d) | Self::Invalid(d) => d.clone(),
             Self::Unavailable => "the server cannot reach its database; try again".into(),
         }

@@ -3,12 +3,13 @@
 //! are understood; anything not active — unknown, expired, revoked, grant ended,
 //! malformed — is exactly `{"active": false}` (RFC 7662 §2.2). Introspecting an
 //! active delegated token is recorded in the audit trail under its grant, by the
-//! writer's next group commit, without holding up the answer.
+//! writer's next group commit, without holding up the answer, and at most once
+//! per token, client and minute (docs/security.md L9; `audit::introspected`).
 
 use super::client_auth;
 use super::token_state::active_subject;
 use crate::app::AppState;
-use crate::audit::{self, Action};
+use crate::audit;
 use crate::digest;
 use crate::error::OAuthError;
 use crate::store::refresh_tokens::RefreshTokenRow;
@@ -126,13 +127,7 @@ pub async fn introspect(
     if let Some((grant_id, jti)) = delegated {
         app.deferred_audit.record(
             &app.db,
-            audit::pending(
-                now,
-                &client.client_id,
-                Action::TokenIntrospected,
-                Some(&grant_id),
-                json!({"jti": jti}),
-            ),
+            audit::introspected(now, &client.client_id, &grant_id, &jti),
         );
     }
     Ok(no_store(body))

@@ -74,17 +74,54 @@ impl AccessRequestRow {
             .optional()?)
     }
 
-    /// Pending, unexpired requests to `subject_sub`, newest first.
-    pub fn pending_for_subject(
+    /// Pending, unexpired requests filed by `agent_sub`, to any user.
+    pub fn pending_of_agent(
+        conn: &mut AnyConnection,
+        agent_sub: &str,
+        now: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        Ok(access_requests::table
+            .filter(access_requests::agent_sub.eq(agent_sub))
+            .filter(access_requests::status.eq(RequestState::Pending.as_str()))
+            .filter(access_requests::expires_at.gt(now))
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
+    /// Serializes, until the end of the transaction, every transaction that
+    /// files a request for `agent_sub`, so that what `pending_of_agent` reads
+    /// next stays true until the insert (docs/security.md L5). On SQLite the
+    /// writer already runs one write transaction at a time; on PostgreSQL a
+    /// transaction-scoped advisory lock keyed by the agent does it (two agents
+    /// whose keys collide only wait for each other).
+    pub fn lock_for_agent(conn: &mut AnyConnection, agent_sub: &str) -> Result<(), StoreError> {
+        if let AnyConnection::Postgresql(_) = conn {
+            let digest = crate::digest::sha256(format!("access_requests:{agent_sub}").as_bytes());
+            let key = i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({key})")).execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Pending, unexpired requests to `subject_sub`, newest first: at most
+    /// `limit` after the first `offset` (a page of the consent screen).
+    pub fn pending_page_for_subject(
         conn: &mut AnyConnection,
         subject_sub: &str,
         now: i64,
+        offset: i64,
+        limit: i64,
     ) -> Result<Vec<Self>, StoreError> {
         Ok(access_requests::table
             .filter(access_requests::subject_sub.eq(subject_sub))
             .filter(access_requests::status.eq(RequestState::Pending.as_str()))
             .filter(access_requests::expires_at.gt(now))
-            .order(access_requests::created_at.desc())
+            .order((
+                access_requests::created_at.desc(),
+                access_requests::id.asc(),
+            ))
+            .offset(offset)
+            .limit(limit)
             .select(Self::as_select())
             .load(conn)?)
     }

@@ -6,6 +6,7 @@
 //! transaction already holds, on PostgreSQL by a transaction-scoped advisory lock.
 
 use super::chain_key::{ChainKey, ChainedFields, UNKEYED_ERA};
+use super::introspection_marks::IntrospectionMark;
 use super::schema::audit_events;
 use super::{AnyConnection, StoreError};
 use diesel::prelude::*;
@@ -116,6 +117,9 @@ pub struct PendingEvent {
     /// How many times it happened in the window, the last one at `last_at`.
     pub count: u64,
     pub last_at: i64,
+    /// Written only if this mark is new: at most once per token, client and
+    /// minute (docs/security.md L9).
+    pub once: Option<IntrospectionMark>,
 }
 
 impl PendingEvent {
@@ -134,6 +138,7 @@ impl PendingEvent {
             detail,
             count: 1,
             last_at: occurred_at,
+            once: None,
         }
     }
 
@@ -177,11 +182,17 @@ fn chain_head(conn: &mut AnyConnection) -> Result<Vec<u8>, StoreError> {
 }
 
 /// Appends `events` in order: one read of the chain's head for all of them.
+/// An event whose `once` mark another write already claimed is left out.
 pub fn append_all(conn: &mut AnyConnection, events: &[PendingEvent]) -> Result<(), StoreError> {
     let key = key_in_scope()?;
     lock_the_chain(conn)?;
     let mut prev = chain_head(conn)?;
     for e in events {
+        if let Some(mark) = &e.once
+            && !mark.claim(conn)?
+        {
+            continue;
+        }
         let subject = e.subject.as_deref();
         let detail = e.detail_text();
         let hash = key.hash(

@@ -10,6 +10,8 @@ use diesel::prelude::*;
 pub enum EndedBy {
     User,
     Agent,
+    /// The subject or the agent was disabled (`behalf user disable`).
+    UserDisabled,
 }
 
 impl EndedBy {
@@ -17,6 +19,7 @@ impl EndedBy {
         match self {
             Self::User => "user",
             Self::Agent => "agent",
+            Self::UserDisabled => "user_disabled",
         }
     }
 
@@ -24,6 +27,7 @@ impl EndedBy {
         match value {
             "user" => Some(Self::User),
             "agent" => Some(Self::Agent),
+            "user_disabled" => Some(Self::UserDisabled),
             _ => None,
         }
     }
@@ -72,6 +76,20 @@ impl GrantRow {
             .filter(grants::subject_sub.eq(subject_sub))
             .order(grants::created_at.desc())
             .select(Self::as_select())
+            .load(conn)?)
+    }
+
+    /// The ids of the active grants where `sub` is the subject or the agent.
+    pub fn active_ids_involving(
+        conn: &mut AnyConnection,
+        sub: &str,
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(grants::table
+            .filter(grants::subject_sub.eq(sub).or(grants::agent_sub.eq(sub)))
+            .filter(grants::revoked_at.is_null())
+            .filter(grants::expires_at.gt(now))
+            .select(grants::id)
             .load(conn)?)
     }
 

@@ -31,6 +31,7 @@ pub mod chain_key;
 pub mod clients;
 pub mod expired;
 pub mod grants;
+pub mod introspection_marks;
 pub mod issued_tokens;
 pub mod login_failures;
 pub mod readiness_probe;

@@ -163,3 +163,11 @@ diesel::table! {
         failed_at -> BigInt,
     }
 }
+
+diesel::table! {
+    introspection_marks (token_id, client_id, minute) {
+        token_id -> Text,
+        client_id -> Text,
+        minute -> BigInt,
+    }
+}

@@ -62,6 +62,14 @@ impl UserRow {
         Ok(updated == 1)
     }
 
+    /// Clears the disabled mark; `false` if no such user.
+    pub fn enable(conn: &mut AnyConnection, username: &str) -> Result<bool, StoreError> {
+        let updated = diesel::update(users::table.filter(users::username.eq(username)))
+            .set(users::disabled_at.eq(None::<i64>))
+            .execute(conn)?;
+        Ok(updated == 1)
+    }
+
     pub fn is_active(&self) -> bool {
         self.disabled_at.is_none()
     }

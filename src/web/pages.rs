@@ -24,6 +24,7 @@ fn templates() -> &'static Tera {
                 "activity.html",
                 include_str!("../../templates/activity.html"),
             ),
+            ("pager.html", include_str!("../../templates/pager.html")),
         ])
         .expect("templates parse");
         tera

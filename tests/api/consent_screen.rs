@@ -161,10 +161,6 @@ async fn alice_denies_and_bob_sees_denied() {
 #[tokio::test]
 async fn a_pending_request_expires_unanswered_and_a_grant_at_its_end() {
     let d = desk().await;
-    let unanswered = file_request(&d, "read", 3600).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
     let answered = file_request(&d, "read", 3600).await["id"]
         .as_str()
         .unwrap()
@@ -177,6 +173,11 @@ async fn a_pending_request_expires_unanswered_and_a_grant_at_its_end() {
             &[csrf(&page)],
         )
         .await;
+    // One pending request per agent and user (L5): the next once that one is answered.
+    let unanswered = file_request(&d, "read", 3600).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     d.app.clock.advance(3600);
     let bob = bob_again(&d).await;

@@ -65,7 +65,7 @@ async fn an_active_delegated_token_shows_act_grant_and_the_rest() {
     g.introspect(&token).await;
     g.introspect(&token).await;
     // Checks are recorded by the deferred audit queue, not before the answer;
-    // repeats within one window become one line with a count. Flush it once.
+    // repeats by one client within a minute are one line (L9). Flush it once.
     let counted = |events: &[behalf::store::audit_events::AuditEventRow]| -> u64 {
         events
             .iter()
@@ -87,7 +87,7 @@ async fn an_active_delegated_token_shows_act_grant_and_the_rest() {
             .await
             .unwrap();
     let total = counted(&events);
-    assert_eq!(total, 3, "every check is in the grant's activity");
+    assert_eq!(total, 1, "three checks in one minute are one line");
     assert_eq!(
         behalf::audit::verify(&g.d.app.state.db).await.unwrap(),
         behalf::audit::ChainReport::Intact {

@@ -1,7 +1,7 @@
 //! RFC 8693 token exchange under a grant (docs/security.md E1–E15, H1 on actor tokens).
 
 use crate::fixtures::{ACCESS_TOKEN_TYPE, api, approve, console_token, granted};
-use crate::helpers::verify_with_jwks;
+use crate::helpers::{jwt_claims, verify_with_jwks};
 use behalf::store::audit_events;
 use reqwest::{Method, StatusCode};
 
@@ -345,6 +345,33 @@ async fn the_lifetime_is_capped_by_policy_and_by_the_grants_expiry() {
     .await
     .unwrap();
     assert_eq!(claims["exp"].as_i64().unwrap(), g.d.app.clock_now() + 100);
+}
+
+/// docs/security.md E10: the actor token's `exp` caps the delegated token too.
+#[tokio::test]
+async fn a_delegated_token_never_outlives_the_actor_token_it_was_minted_with() {
+    let g = granted("read", 7200).await;
+    let actor = jwt_claims(&g.d.bob);
+    // bob's token has 60 s left; the policy would allow 300 and the grant hours.
+    let left = 60;
+    g.d.app
+        .clock
+        .advance(actor["exp"].as_i64().unwrap() - g.d.app.clock_now() - left);
+    let (status, body) = g.exchange(&[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["expires_in"], left,
+        "capped by the actor token, not 300"
+    );
+    let claims = verify_with_jwks(
+        &g.d.app,
+        body["access_token"].as_str().unwrap(),
+        g.d.app.issuer(),
+    )
+    .await
+    .unwrap();
+    assert!(claims["exp"].as_i64().unwrap() <= actor["exp"].as_i64().unwrap());
+    assert_eq!(claims["exp"], actor["exp"]);
 }
 
 #[tokio::test]

@@ -12,20 +12,27 @@ pub fn line(event: &AuditEventRow, names: &HashMap<String, String>) -> String {
     let name = |sub: &str| names.get(sub).cloned().unwrap_or_else(|| "someone".into());
     let actor = name(&event.actor);
     let ended_by_agent = detail["by"] == EndedBy::Agent.as_str();
+    let ended_by_disabling = detail["by"] == EndedBy::UserDisabled.as_str();
     match Action::parse(&event.action) {
         Some(Action::GrantCreated) => format!("{actor} gave access"),
+        Some(Action::GrantRevoked) if ended_by_disabling => {
+            format!("The access ended: {actor}'s account was disabled")
+        }
         Some(Action::GrantRevoked) if ended_by_agent => format!("{actor} ended the access"),
         Some(Action::GrantRevoked) => "You ended the access".into(),
         Some(Action::TokenExchanged) => format!(
             "{actor} began acting in your account ({})",
             detail["scope"].as_str().unwrap_or_default()
         ),
-        Some(Action::TokenIntrospected) => match detail["count"].as_u64() {
-            Some(n) => {
-                format!("An app checked an access token issued under this access ({n} times)")
+        Some(Action::TokenIntrospected) => {
+            let app = names.get(&event.actor).map_or("An app", String::as_str);
+            match detail["count"].as_u64() {
+                Some(n) => {
+                    format!("{app} checked an access token issued under this access ({n} times)")
+                }
+                None => format!("{app} checked an access token issued under this access"),
             }
-            None => "An app checked an access token issued under this access".into(),
-        },
+        }
         Some(Action::TokenRevoked) => "An access token issued under this access was revoked".into(),
         _ => event.action.replace('.', " "),
     }

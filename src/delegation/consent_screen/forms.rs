@@ -61,7 +61,10 @@ async fn refusal_page(app: &App, s: &SessionRow, u: &UserRow, refusal: Refusal) 
             );
         }
         Refusal::Unavailable => return pages::unavailable(),
-        Refusal::NoLongerPending(_) | Refusal::AlreadyEnded => StatusCode::CONFLICT,
+        Refusal::NoLongerPending(_) | Refusal::AlreadyEnded | Refusal::AlreadyPending(_) => {
+            StatusCode::CONFLICT
+        }
+        Refusal::TooManyPending { .. } => StatusCode::TOO_MANY_REQUESTS,
         Refusal::InvalidScope(_) | Refusal::Invalid(_) => StatusCode::BAD_REQUEST,
     };
     page::render(app, s, u, status, &refusal.description()).await

@@ -3,6 +3,9 @@
 //! deny; active grants with the time left and "End access now"; ended grants
 //! and why; the activity under each grant (from the audit trail); and a form to
 //! give access on the user's own initiative. Read-only: it changes nothing.
+//! Paged (`?page=N`): at most `PAGE` pending requests and `PAGE` ended grants
+//! a page, with previous/next links (docs/security.md L5: no agent can make
+//! the page grow without bound).
 
 use super::activity;
 use crate::app::{App, AppState};
@@ -19,12 +22,31 @@ use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, StoreError};
 use crate::web::{pages, session};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tera::Context;
+
+/// Pending requests, and ended grants, shown on one page.
+pub const PAGE: usize = 20;
+
+/// `?page=N` (from 1; anything else is the first page).
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    page: Option<String>,
+}
+
+impl PageQuery {
+    fn number(&self) -> usize {
+        self.page
+            .as_deref()
+            .and_then(|p| p.parse::<usize>().ok())
+            .filter(|p| (1..=100_000).contains(p))
+            .unwrap_or(1)
+    }
+}
 
 /// Durations offered when approving, before filtering by policy and the request.
 const PRESETS: &[i64] = &[
@@ -121,15 +143,36 @@ fn duration_options(min: i64, max: i64) -> Vec<DurationOption> {
 
 struct AccountData {
     pending: Vec<AccessRequestRow>,
+    /// Whether a later page has more pending requests.
+    more_pending: bool,
+    /// Whether a later page has more ended grants.
+    more_ended: bool,
     grants: Vec<GrantRow>,
     events: HashMap<String, Vec<AuditEventRow>>,
     names: HashMap<String, String>,
     clients: Vec<ClientRow>,
 }
 
-fn load(conn: &mut AnyConnection, sub: &str, now: i64) -> Result<AccountData, StoreError> {
-    let pending = AccessRequestRow::pending_for_subject(conn, sub, now)?;
-    let grants = GrantRow::for_subject(conn, sub)?;
+fn load(
+    conn: &mut AnyConnection,
+    sub: &str,
+    now: i64,
+    page: usize,
+) -> Result<AccountData, StoreError> {
+    let offset = ((page - 1) * PAGE) as i64;
+    let mut pending =
+        AccessRequestRow::pending_page_for_subject(conn, sub, now, offset, PAGE as i64 + 1)?;
+    let more_pending = pending.len() > PAGE;
+    pending.truncate(PAGE);
+    // Active grants all; ended ones only this page's (newest first).
+    let (active, ended): (Vec<GrantRow>, Vec<GrantRow>) = GrantRow::for_subject(conn, sub)?
+        .into_iter()
+        .partition(|g| g.is_active(now));
+    let more_ended = ended.len() > page * PAGE;
+    let grants: Vec<GrantRow> = active
+        .into_iter()
+        .chain(ended.into_iter().skip((page - 1) * PAGE).take(PAGE))
+        .collect();
     let ids: Vec<String> = grants.iter().map(|g| g.id.clone()).collect();
     let mut events: HashMap<String, Vec<AuditEventRow>> = HashMap::new();
     for event in audit_events::for_subjects(conn, &ids)? {
@@ -144,13 +187,21 @@ fn load(conn: &mut AnyConnection, sub: &str, now: i64) -> Result<AccountData, St
         .collect();
     subs.sort();
     subs.dedup();
-    let names = UserRow::find_by_subs(conn, &subs)?
-        .into_iter()
-        .map(|u| (u.sub, u.username))
-        .collect();
     let clients = ClientRow::all(conn)?;
+    // Clients act too (an app checking a token): their names, beside the users'.
+    let names = clients
+        .iter()
+        .map(|c| (c.client_id.clone(), c.name.clone()))
+        .chain(
+            UserRow::find_by_subs(conn, &subs)?
+                .into_iter()
+                .map(|u| (u.sub, u.username)),
+        )
+        .collect();
     Ok(AccountData {
         pending,
+        more_pending,
+        more_ended,
         grants,
         events,
         names,
@@ -167,6 +218,9 @@ fn grant_card(
     let status = GrantStatus::of(grant, now);
     let (ended, ended_at) = match (status, grant.ended_by()) {
         (GrantStatus::Revoked, Some(EndedBy::Agent)) => ("Ended by the agent", grant.revoked_at),
+        (GrantStatus::Revoked, Some(EndedBy::UserDisabled)) => {
+            ("Ended: an account was disabled", grant.revoked_at)
+        }
         (GrantStatus::Revoked, _) => ("Ended by you", grant.revoked_at),
         (GrantStatus::Expired, _) => ("Expired", Some(grant.expires_at)),
         (GrantStatus::Active, _) => ("", None),
@@ -204,7 +258,7 @@ fn grant_card(
     }
 }
 
-/// Renders the page for a signed-in user, with an optional message (after an error).
+/// Renders the first page for a signed-in user, with an optional message (after an error).
 pub async fn render(
     app: &App,
     session: &SessionRow,
@@ -212,8 +266,20 @@ pub async fn render(
     status: StatusCode,
     message: &str,
 ) -> Response {
+    render_page(app, session, user, status, message, 1).await
+}
+
+/// Renders page `page` (from 1).
+async fn render_page(
+    app: &App,
+    session: &SessionRow,
+    user: &UserRow,
+    status: StatusCode,
+    message: &str,
+    page: usize,
+) -> Response {
     let (sub, now) = (user.sub.clone(), app.now());
-    let data = match app.db.run(move |c| load(c, &sub, now)).await {
+    let data = match app.db.run(move |c| load(c, &sub, now, page)).await {
         Ok(d) => d,
         Err(e) => return unavailable(e),
     };
@@ -255,6 +321,11 @@ pub async fn render(
     context.insert("active", &active);
     context.insert("ended", &ended);
     context.insert("support_clients", &support_clients);
+    context.insert("previous_page", &(page > 1).then(|| page - 1));
+    context.insert(
+        "next_page",
+        &(data.more_pending || data.more_ended).then_some(page + 1),
+    );
     context.insert(
         "give_durations",
         &duration_options(
@@ -270,9 +341,16 @@ fn unavailable(e: StoreError) -> Response {
     pages::unavailable()
 }
 
-pub async fn show(State(app): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn show(
+    State(app): State<AppState>,
+    Query(query): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
     match session::signed_in(&app.db, &headers, app.now()).await {
-        Ok(Some((session, user))) => render(&app, &session, &user, StatusCode::OK, "").await,
+        Ok(Some((session, user))) => {
+            let page = query.number();
+            render_page(&app, &session, &user, StatusCode::OK, "", page).await
+        }
         Ok(None) => pages::see_other("/login?return_to=/account"),
         Err(e) => unavailable(e),
     }

@@ -2,12 +2,14 @@
 //! /api/grants/{id}` for the agent): `decide_end` (pure: is it the caller's,
 //! is it still active) → one transaction with a conditional update, so that of
 //! two ends racing one succeeds and the other is told it had already ended.
+//! `end_all_of_disabled` ends every grant a disabled user is part of
+//! (docs/security.md E16), inside the transaction that disables them.
 
 use super::{GrantView, view};
 use crate::audit::{self, Action};
 use crate::delegation::refusal::Refusal;
 use crate::store::grants::{EndedBy, GrantRow};
-use crate::store::{Database, TxError};
+use crate::store::{AnyConnection, Database, StoreError, TxError};
 use serde_json::json;
 
 /// Whether `sub`, ending as `by`, may end `grant` at `now`.
@@ -15,6 +17,7 @@ pub fn decide_end(grant: &GrantRow, by: EndedBy, sub: &str, now: i64) -> Result<
     let mine = match by {
         EndedBy::User => grant.subject_sub == sub,
         EndedBy::Agent => grant.agent_sub == sub,
+        EndedBy::UserDisabled => grant.subject_sub == sub || grant.agent_sub == sub,
     };
     if !mine {
         return Err(Refusal::NotFound);
@@ -55,6 +58,32 @@ pub async fn end(
         .await?)
 }
 
+/// Ends every active grant where the disabled user `sub` is the subject or
+/// the agent, each with its `grant.revoked` event (`by: user_disabled`); call
+/// in the transaction that disables them. Returns how many it ended.
+pub fn end_all_of_disabled(
+    conn: &mut AnyConnection,
+    sub: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    let by = EndedBy::UserDisabled;
+    let mut ended = 0;
+    for id in GrantRow::active_ids_involving(conn, sub, now)? {
+        if GrantRow::revoke(conn, &id, by, now)? {
+            audit::record(
+                conn,
+                now,
+                sub,
+                Action::GrantRevoked,
+                Some(&id),
+                json!({"by": by.as_str()}),
+            )?;
+            ended += 1;
+        }
+    }
+    Ok(ended)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +107,17 @@ mod tests {
         );
         assert_eq!(
             decide_end(&grant(None), EndedBy::Agent, "carol", 10),
+            Err(Refusal::NotFound)
+        );
+    }
+
+    #[test]
+    fn disabling_ends_grants_where_the_user_is_the_subject_or_the_agent() {
+        let by = EndedBy::UserDisabled;
+        assert!(decide_end(&grant(None), by, "alice", 10).is_ok());
+        assert!(decide_end(&grant(None), by, "bob", 10).is_ok());
+        assert_eq!(
+            decide_end(&grant(None), by, "carol", 10),
             Err(Refusal::NotFound)
         );
     }

@@ -7,7 +7,7 @@
 mod end;
 mod give;
 
-pub use end::{decide_end, end};
+pub use end::{decide_end, end, end_all_of_disabled};
 pub use give::{GiveAccess, decide_give, give};
 
 use crate::audit::{self, Action};

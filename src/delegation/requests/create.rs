@@ -1,6 +1,8 @@
 //! `POST /api/access-requests`: parse → `decide_new_request` (pure: scopes,
 //! duration, reason, ticket against the policy and the client) → one
-//! transaction that finds the user, checks them (`decide_subject`), writes the
+//! transaction that finds the user, checks them (`decide_subject`), checks the
+//! agent's pending requests (`decide_room`: one per user, a cap in all;
+//! docs/security.md L5) under a lock on the agent's requests, writes the
 //! request and its audit event.
 
 use super::{RequestView, view};
@@ -74,6 +76,28 @@ fn decide_subject(agent: &UserRow, user: Option<UserRow>) -> Result<UserRow, Ref
     Ok(user)
 }
 
+/// Whether the agent may file one more request to `subject_sub`, given its
+/// requests still pending (unexpired): none to this user yet (else
+/// `AlreadyPending` with its id), and fewer than `max_pending` in all (else
+/// `TooManyPending`, retry once the first of them expires).
+pub fn decide_room(
+    pending: &[AccessRequestRow],
+    subject_sub: &str,
+    max_pending: i64,
+    now: i64,
+) -> Result<(), Refusal> {
+    if let Some(waiting) = pending.iter().find(|r| r.subject_sub == subject_sub) {
+        return Err(Refusal::AlreadyPending(waiting.id.clone()));
+    }
+    if pending.len() as i64 >= max_pending {
+        let first_free = pending.iter().map(|r| r.expires_at).min().unwrap_or(now);
+        return Err(Refusal::TooManyPending {
+            retry_after: (first_free - now).max(1),
+        });
+    }
+    Ok(())
+}
+
 pub async fn create(
     db: &Database,
     policy: &Policy,
@@ -99,8 +123,9 @@ pub async fn create(
         grant_id: None,
     };
     let (agent, subject) = (agent.clone(), asked.subject);
+    let max_pending = policy.max_pending_requests_per_agent;
     Ok(db
-        .transaction(move |c| record_request(c, &agent, &subject, row, now))
+        .transaction(move |c| record_request(c, &agent, &subject, max_pending, row, now))
         .await?)
 }
 
@@ -108,6 +133,7 @@ fn record_request(
     conn: &mut AnyConnection,
     agent: &UserRow,
     subject: &str,
+    max_pending: i64,
     row: AccessRequestRow,
     now: i64,
 ) -> Result<RequestView, TxError<Refusal>> {
@@ -116,6 +142,9 @@ fn record_request(
         None => UserRow::find_by_sub(conn, subject)?,
     };
     let user = decide_subject(agent, found).map_err(TxError::Abort)?;
+    AccessRequestRow::lock_for_agent(conn, &agent.sub)?;
+    let pending = AccessRequestRow::pending_of_agent(conn, &agent.sub, now)?;
+    decide_room(&pending, &user.sub, max_pending, now).map_err(TxError::Abort)?;
     let row = AccessRequestRow {
         subject_sub: user.sub.clone(),
         ..row
@@ -196,6 +225,45 @@ mod tests {
         let no_reason =
             decide_new_request(&Policy::default(), &desk, asking("read", Some(600), ""));
         assert_eq!(no_reason, Err(Refusal::invalid("reason is required")));
+    }
+
+    fn waiting(id: &str, subject_sub: &str, expires_at: i64) -> AccessRequestRow {
+        AccessRequestRow {
+            id: id.into(),
+            agent_sub: "bob".into(),
+            subject_sub: subject_sub.into(),
+            client_id: "desk".into(),
+            scopes: "read".into(),
+            duration: 600,
+            reason: "r".into(),
+            ticket: String::new(),
+            status: RequestState::Pending.as_str().into(),
+            created_at: 0,
+            expires_at,
+            decided_at: None,
+            grant_id: None,
+        }
+    }
+
+    #[test]
+    fn a_second_pending_request_to_one_user_is_refused_naming_the_first() {
+        let pending = [waiting("r1", "alice", 500)];
+        assert_eq!(
+            decide_room(&pending, "alice", 20, 100),
+            Err(Refusal::AlreadyPending("r1".into()))
+        );
+        assert_eq!(decide_room(&pending, "dave", 20, 100), Ok(()));
+    }
+
+    #[test]
+    fn past_the_cap_the_agent_is_told_when_the_first_slot_frees() {
+        let pending = [waiting("r1", "alice", 500), waiting("r2", "dave", 300)];
+        assert_eq!(
+            decide_room(&pending, "erin", 2, 100),
+            Err(Refusal::TooManyPending { retry_after: 200 })
+        );
+        assert_eq!(decide_room(&pending, "erin", 3, 100), Ok(()));
+        assert_eq!(decide_room(&[], "erin", 1, 100), Ok(()));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The exchange decision (RFC 8693 §2.1; docs/contract.md "Token exchange
 //! profile"), pure: given the rows the transaction read, whether to issue and
 //! what. Refusals in this order: the agent, the grant, whose grant, which
-//! client; then scope narrowing (§2.1 `scope`), audience narrowing (§2.1
-//! `audience`/`resource`) and the lifetime (never past the grant's end).
+//! client, the subject (a disabled user is `invalid_request`, docs/security.md
+//! E16); then scope narrowing (§2.1 `scope`), audience narrowing (§2.1
+//! `audience`/`resource`) and the lifetime: never past the policy TTL, the
+//! grant's end or the actor token's `exp` (docs/security.md E10).
 //! (Over 300 lines: more than half is the unit tests of the decision, kept beside it.)
 
 use crate::clients::Client;
@@ -10,6 +12,16 @@ use crate::config::Policy;
 use crate::error::OAuthError;
 use crate::store::grants::GrantRow;
 use crate::store::users::UserRow;
+
+/// What the transaction read for one exchange: the grant, the agent (the
+/// actor token's `sub`) and the user the grant is over; `None` when not found.
+pub struct Parties<'a> {
+    pub grant: Option<&'a GrantRow>,
+    pub agent: Option<&'a UserRow>,
+    pub subject: Option<&'a UserRow>,
+    /// The actor token's `exp`: the delegated token never outlives it.
+    pub actor_expires_at: i64,
+}
 
 /// What the client asked for beyond the grant: `None`/empty means "all of it".
 pub struct Wanted {
@@ -33,17 +45,18 @@ fn refuse(description: &'static str) -> OAuthError {
 }
 
 pub fn decide_exchange(
-    grant: Option<&GrantRow>,
-    agent: Option<&UserRow>,
+    parties: Parties<'_>,
     client: &Client,
     policy: &Policy,
     wanted: Wanted,
     now: i64,
 ) -> Result<Issue, OAuthError> {
-    let agent = agent
+    let agent = parties
+        .agent
         .filter(|u| u.is_active() && u.is_agent)
         .ok_or_else(|| refuse("the actor is not an active agent"))?;
-    let grant = grant
+    let grant = parties
+        .grant
         .filter(|g| g.is_active(now))
         .ok_or_else(|| refuse("the grant is unknown, expired or revoked"))?;
     if grant.agent_sub != agent.sub {
@@ -51,6 +64,12 @@ pub fn decide_exchange(
     }
     if grant.client_id != client.client_id {
         return Err(refuse("the grant is bound to another client"));
+    }
+    if !parties
+        .subject
+        .is_some_and(|u| u.sub == grant.subject_sub && u.is_active())
+    {
+        return Err(refuse("the user the grant is over is disabled"));
     }
     let scopes = narrow_scopes(grant, client, policy, wanted.scope)?;
     let audiences = narrow_audiences(grant, wanted.audiences)?;
@@ -60,7 +79,9 @@ pub fn decide_exchange(
         grant_id: grant.id.clone(),
         scopes,
         audiences,
-        expires_at: (now + policy.delegated_token_ttl_seconds).min(grant.expires_at),
+        expires_at: (now + policy.delegated_token_ttl_seconds)
+            .min(grant.expires_at)
+            .min(parties.actor_expires_at),
     })
 }
 
@@ -126,6 +147,21 @@ mod tests {
         client("desk", &[GrantType::TokenExchange], scopes)
     }
 
+    fn alice() -> &'static UserRow {
+        Box::leak(Box::new(person("alice", false)))
+    }
+
+    /// The rows for an exchange by `agent` under `grant`, over an enabled alice,
+    /// with an actor token that outlives everything.
+    fn parties<'a>(grant: Option<&'a GrantRow>, agent: Option<&'a UserRow>) -> Parties<'a> {
+        Parties {
+            grant,
+            agent,
+            subject: Some(alice()),
+            actor_expires_at: i64::MAX,
+        }
+    }
+
     fn all() -> Wanted {
         Wanted {
             scope: None,
@@ -140,8 +176,7 @@ mod tests {
     #[test]
     fn asking_for_nothing_gets_everything_the_grant_allows_until_the_policy_lifetime() {
         let issue = decide_exchange(
-            Some(&grant()),
-            Some(&agent("bob")),
+            parties(Some(&grant()), Some(&agent("bob"))),
             &desk(&["read", "write"]),
             &Policy::default(),
             all(),
@@ -163,8 +198,7 @@ mod tests {
     #[test]
     fn a_token_never_outlives_its_grant() {
         let issue = decide_exchange(
-            Some(&grant()),
-            Some(&agent("bob")),
+            parties(Some(&grant()), Some(&agent("bob"))),
             &desk(&["read"]),
             &Policy::default(),
             all(),
@@ -175,6 +209,48 @@ mod tests {
     }
 
     #[test]
+    fn a_token_never_outlives_the_actor_token_it_was_minted_with() {
+        let issue = decide_exchange(
+            Parties {
+                actor_expires_at: 130,
+                ..parties(Some(&grant()), Some(&agent("bob")))
+            },
+            &desk(&["read"]),
+            &Policy::default(),
+            all(),
+            100,
+        )
+        .unwrap();
+        assert_eq!(issue.expires_at, 130);
+    }
+
+    #[test]
+    fn a_disabled_or_missing_subject_is_refused_as_invalid_request() {
+        let disabled = UserRow {
+            disabled_at: Some(1),
+            ..person("alice", false)
+        };
+        for subject in [Some(&disabled), None] {
+            let refused = decide_exchange(
+                Parties {
+                    subject,
+                    ..parties(Some(&grant()), Some(&agent("bob")))
+                },
+                &desk(&["read"]),
+                &Policy::default(),
+                all(),
+                100,
+            )
+            .unwrap_err();
+            assert_eq!(refused.error, ErrorCode::InvalidRequest);
+            assert_eq!(
+                refused.error_description,
+                "the user the grant is over is disabled"
+            );
+        }
+    }
+
+    #[test]
     fn scopes_narrow_to_what_is_asked_and_never_widen() {
         let client = desk(&["read", "write"]);
         let narrowed = Wanted {
@@ -182,8 +258,7 @@ mod tests {
             audiences: vec![],
         };
         let issue = decide_exchange(
-            Some(&grant()),
-            Some(&agent("bob")),
+            parties(Some(&grant()), Some(&agent("bob"))),
             &client,
             &Policy::default(),
             narrowed,
@@ -197,8 +272,7 @@ mod tests {
         };
         assert_eq!(
             code(decide_exchange(
-                Some(&grant()),
-                Some(&agent("bob")),
+                parties(Some(&grant()), Some(&agent("bob"))),
                 &client,
                 &Policy::default(),
                 widened,
@@ -215,8 +289,7 @@ mod tests {
             ..Policy::default()
         };
         let issue = decide_exchange(
-            Some(&grant()),
-            Some(&agent("bob")),
+            parties(Some(&grant()), Some(&agent("bob"))),
             &desk(&["read", "write"]),
             &policy,
             all(),
@@ -225,8 +298,7 @@ mod tests {
         .unwrap();
         assert_eq!(issue.scopes, vec!["read"]);
         let nothing_left = decide_exchange(
-            Some(&grant()),
-            Some(&agent("bob")),
+            parties(Some(&grant()), Some(&agent("bob"))),
             &desk(&["other"]),
             &Policy::default(),
             all(),
@@ -243,8 +315,7 @@ mod tests {
             audiences: vec!["urn:orders".into()],
         };
         let issue = decide_exchange(
-            Some(&grant()),
-            Some(&agent("bob")),
+            parties(Some(&grant()), Some(&agent("bob"))),
             &client,
             &Policy::default(),
             one,
@@ -258,8 +329,7 @@ mod tests {
         };
         assert_eq!(
             code(decide_exchange(
-                Some(&grant()),
-                Some(&agent("bob")),
+                parties(Some(&grant()), Some(&agent("bob"))),
                 &client,
                 &Policy::default(),
                 stray,
@@ -274,7 +344,7 @@ mod tests {
         let policy = Policy::default();
         let client = desk(&["read"]);
         let refused = |grant: Option<&GrantRow>, agent: Option<&UserRow>, client: &Client| {
-            decide_exchange(grant, agent, client, &policy, all(), 100)
+            decide_exchange(parties(grant, agent), client, &policy, all(), 100)
                 .unwrap_err()
                 .error_description
         };

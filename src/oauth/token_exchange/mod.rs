@@ -11,7 +11,7 @@
 
 mod decide;
 
-pub use decide::{Issue, Wanted, decide_exchange};
+pub use decide::{Issue, Parties, Wanted, decide_exchange};
 
 use super::scope;
 use super::token_response::TokenResponse;
@@ -159,8 +159,8 @@ struct Exchange {
     wanted: Wanted,
 }
 
-/// The transaction: the actor token still stands, then the agent and grant are
-/// read once each, decided on, and the token's record and audit event written.
+/// The transaction: the actor token still stands, then the agent, the grant
+/// and its subject are read once each, decided on, and the token's record and audit event written.
 fn record_exchange(
     conn: &mut AnyConnection,
     issuer: &str,
@@ -175,15 +175,18 @@ fn record_exchange(
     }
     let agent = UserRow::find_by_sub(conn, &actor.sub)?;
     let grant = GrantRow::find(conn, &exchange.grant_id)?;
-    let issue = decide_exchange(
-        grant.as_ref(),
-        agent.as_ref(),
-        client,
-        policy,
-        exchange.wanted,
-        now,
-    )
-    .map_err(TxError::Abort)?;
+    let subject = match &grant {
+        Some(g) => UserRow::find_by_sub(conn, &g.subject_sub)?,
+        None => None,
+    };
+    let parties = Parties {
+        grant: grant.as_ref(),
+        agent: agent.as_ref(),
+        subject: subject.as_ref(),
+        actor_expires_at: actor.exp,
+    };
+    let issue =
+        decide_exchange(parties, client, policy, exchange.wanted, now).map_err(TxError::Abort)?;
     let claims = AccessTokenClaims {
         iss: issuer.to_string(),
         sub: issue.subject,
