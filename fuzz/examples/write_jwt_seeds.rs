@@ -1,13 +1,15 @@
 //! Writes the JWT verifier's seed tokens to `fuzz/seeds/jwt_verifier/`: real
 //! tokens signed by the fixed keys (current, retired, ID-token) and near misses
-//! of the shapes `tests/api/jwt_verifier.rs` refuses. Run it again only if the
-//! keys or the claims change:
+//! of the shapes `tests/api/jwt_verifier.rs` refuses, and prints what the
+//! verifier answers to each (only the first three verify). Run it again only if
+//! the keys or the claims change:
 //! `cargo run --manifest-path fuzz/Cargo.toml --example write_jwt_seeds`.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use behalf::tokens::jws;
 use behalf::tokens::signing_key::SigningKey;
+use behalf::tokens::verifier::verify_access_token;
 use behalf_fuzz::fixed_keys::{
     self, CURRENT_KID, ID_TOKEN_KID, ISSUER, NOW, RETIRED_KID, SEED_EXPIRY,
 };
@@ -132,6 +134,8 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let count = seeds.len();
     for (name, token) in seeds {
+        let answer = verify_access_token(&keys, ISSUER, &token, NOW).map(|c| c.jti);
+        println!("{name}: {answer:?}");
         std::fs::write(dir.join(name), token).unwrap();
     }
     println!("wrote {count} seeds to {}", dir.display());
