@@ -21,6 +21,13 @@ pub struct KeySet {
 }
 
 impl KeySet {
+    /// A snapshot of `keys`, oldest `signs_from` first; `retire_after` as in
+    /// [`KeyRing::new`]. The key ring builds its snapshots here; the fuzz
+    /// targets build a fixed one without a database.
+    pub fn new(keys: Vec<Arc<SigningKey>>, retire_after: i64) -> Self {
+        Self { keys, retire_after }
+    }
+
     /// The key that signs tokens of `purpose` at `now`.
     pub fn signing(&self, purpose: Purpose, now: i64) -> Option<&Arc<SigningKey>> {
         self.keys
@@ -187,10 +194,8 @@ impl KeyRing {
                 None => keys.push(Arc::new(SigningKey::from_row(row, &self.kek)?)),
             }
         }
-        *self.current.write().expect("key ring lock") = Arc::new(KeySet {
-            keys,
-            retire_after: self.retire_after,
-        });
+        *self.current.write().expect("key ring lock") =
+            Arc::new(KeySet::new(keys, self.retire_after));
         Ok(())
     }
 }
