@@ -115,6 +115,22 @@ fn validate_client_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// No port, or `:` and 1 to 65535 in digits, after the host (an IPv6 host in brackets).
+fn port_is_valid(authority: &str) -> bool {
+    let after_host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map_or("x", |(_, rest)| rest),
+        None => authority.find(':').map_or("", |i| &authority[i..]),
+    };
+    match after_host.strip_prefix(':') {
+        None => after_host.is_empty(),
+        Some(port) => {
+            port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && port.parse::<u16>().is_ok_and(|p| p > 0)
+        }
+    }
+}
+
 /// https, http on a loopback host (RFC 8252 §7.3), or a private-use scheme with
 /// a dot (RFC 8252 §7.1); never a fragment, wildcard, `javascript:` or `data:`.
 pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
@@ -131,7 +147,15 @@ pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
     let Some((scheme, rest)) = uri.split_once(':') else {
         return bad("must be an absolute URI");
     };
-    match scheme.to_ascii_lowercase().as_str() {
+    // RFC 3986 §3.1, in the lower case it is compared in (docs/security.md A3, L12).
+    let scheme_is_valid = scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+    if !scheme_is_valid {
+        return bad("the scheme must be lower-case letters, digits, '+', '-' or '.'");
+    }
+    match scheme {
         "https" | "http" => {
             let parsed: axum::http::Uri = uri
                 .parse()
@@ -142,8 +166,12 @@ pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
             if scheme.eq_ignore_ascii_case("http") && !is_loopback_host(host) {
                 return bad("http is allowed only for loopback hosts; use https");
             }
-            if parsed.authority().is_some_and(|a| a.as_str().contains('@')) {
+            let authority = parsed.authority().map(|a| a.as_str()).unwrap_or_default();
+            if authority.contains('@') {
                 return bad("must not carry user information");
+            }
+            if !port_is_valid(authority) {
+                return bad("the port must be a number from 1 to 65535");
             }
             Ok(())
         }
@@ -167,6 +195,14 @@ mod tests {
             "http://app.example.com/cb",
             "/relative/cb",
             "https://user@app.example.com/cb",
+            "HTTPS://app.example.com/cb",
+            "Http://localhost/cb",
+            "http://127.0.0.1:99999/cb",
+            "http://127.0.0.1:0/cb",
+            "http://localhost:/cb",
+            "https://app.example.com:8a/cb",
+            "..=://o::t;",
+            "Com.Example.App:/cb",
         ] {
             assert!(validate_redirect_uri(uri).is_err(), "{uri} was accepted");
         }
@@ -175,6 +211,8 @@ mod tests {
             "http://127.0.0.1:9000/cb",
             "http://localhost/cb",
             "http://[::1]:3000/cb",
+            "http://[::1]/cb",
+            "https://app.example.com:8443/cb",
             "com.example.app:/oauth2redirect",
         ] {
             assert!(validate_redirect_uri(uri).is_ok(), "{uri} was refused");
