@@ -55,12 +55,20 @@ impl Known<'_> {
             .collect()
     }
 
-    /// The apps an access reaches: a client's name when the audience is one, else the audience.
+    /// The apps an access reaches: a client's name when the audience is one,
+    /// else the audience, a URL without its scheme ("api.example.com").
     fn apps(&self, audiences: &str) -> Vec<String> {
         audiences
             .split(' ')
             .filter(|a| !a.is_empty())
-            .map(|a| self.name(a))
+            .map(|a| match self.names.get(a) {
+                Some(name) => name.clone(),
+                None => a
+                    .strip_prefix("https://")
+                    .or_else(|| a.strip_prefix("http://"))
+                    .map_or(a, |rest| rest.trim_end_matches('/'))
+                    .to_string(),
+            })
             .collect()
     }
 }
