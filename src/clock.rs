@@ -71,25 +71,49 @@ pub fn rfc3339(unix: UnixTime) -> String {
     )
 }
 
-/// A duration in plain words: "2 hours", "1 hour 30 minutes", "45 minutes", "3 days".
+/// A duration in plain words, rounded down to its two largest adjacent units:
+/// "2 hours", "1 hour 30 minutes", "1 minute 30 seconds", "3 days". For the exact
+/// words of a duration a person chooses, see `exact_duration`.
 pub fn human_duration(seconds: i64) -> String {
-    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    let (days, hours, minutes) = (
-        seconds / 86_400,
-        seconds % 86_400 / 3600,
-        seconds % 3600 / 60,
-    );
-    let parts: Vec<String> = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    let parts = duration_parts(seconds);
+    match parts.iter().position(|(n, _)| *n > 0) {
+        None => plural(0, "second"),
+        Some(first) => parts[first..]
+            .iter()
+            .take(2)
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, unit)| plural(*n, unit))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+/// A duration in plain words with nothing left out: "1 hour 1 second".
+pub fn exact_duration(seconds: i64) -> String {
+    let words: Vec<String> = duration_parts(seconds)
         .into_iter()
         .filter(|(n, _)| *n > 0)
         .map(|(n, unit)| plural(n, unit))
-        .take(2)
         .collect();
-    if parts.is_empty() {
-        plural(seconds.max(0), "second")
+    if words.is_empty() {
+        plural(0, "second")
     } else {
-        parts.join(" ")
+        words.join(" ")
     }
+}
+
+fn duration_parts(seconds: i64) -> [(i64, &'static str); 4] {
+    let seconds = seconds.max(0);
+    [
+        (seconds / 86_400, "day"),
+        (seconds % 86_400 / 3600, "hour"),
+        (seconds % 3600 / 60, "minute"),
+        (seconds % 60, "second"),
+    ]
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]
@@ -109,5 +133,16 @@ mod tests {
         assert_eq!(human_duration(5400), "1 hour 30 minutes");
         assert_eq!(human_duration(7 * 86_400), "7 days");
         assert_eq!(human_duration(45), "45 seconds");
+        assert_eq!(human_duration(90), "1 minute 30 seconds");
+        assert_eq!(human_duration(3601), "1 hour");
+        assert_eq!(human_duration(-5), "0 seconds");
+    }
+
+    #[test]
+    fn exact_durations_leave_nothing_out() {
+        assert_eq!(exact_duration(90), "1 minute 30 seconds");
+        assert_eq!(exact_duration(3601), "1 hour 1 second");
+        assert_eq!(exact_duration(7200), "2 hours");
+        assert_eq!(exact_duration(0), "0 seconds");
     }
 }

@@ -6,11 +6,11 @@
 use crate::accounts::sign_in;
 use crate::app::AppState;
 use crate::delegation::api;
-use crate::delegation::consent_screen::{forms, page};
+use crate::delegation::consent_screen::{forms, home, page};
 use crate::oauth::authorize::{app_consent, endpoint};
 use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
 use crate::ops::{health, metrics};
-use crate::web::{no_store, pages, too_large, uri_guard};
+use crate::web::{no_store, not_found, pages, too_large, uri_guard};
 use axum::Router;
 use axum::http::{HeaderName, Request, header};
 use axum::routing::{get, post};
@@ -94,6 +94,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .route("/jwks.json", get(jwks::jwks))
         .route("/authorize", get(endpoint::get).post(endpoint::post))
         .route("/authorize/consent", post(app_consent::decision))
+        .route("/", get(home::show))
         .route("/login", get(sign_in::show).post(sign_in::submit))
         .route("/logout", post(sign_in::logout))
         .route("/account", get(page::show))
@@ -102,6 +103,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .route("/account/grants", post(forms::create))
         .route("/account/grants/{id}/revoke", post(forms::revoke))
         .route("/static/behalf.css", get(pages::stylesheet))
+        .route("/static/behalf.js", get(pages::script))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(never_cached);
@@ -109,6 +111,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         routes = routes.route("/metrics", get(metrics::render));
     }
     routes
+        .fallback(not_found::not_found)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

@@ -4,10 +4,14 @@
 // flow) and files an access request over the API; alice signs in, sees it,
 // approves it narrowed to 1 hour and one scope, sees the grant active with
 // its time left and ends it; bob reads each outcome back over the API.
-// The reason carries markup to prove it is shown as text, and the page must
-// work without any script at all.
+// The reason carries markup to prove it is shown as text. The one script is
+// the same-origin /static/behalf.js (never inline): with it, times read in the
+// viewer's time zone (here Pacific/Auckland) and the time left counts down;
+// without it, the page still works and shows UTC, marked as such. After each
+// action the page says what happened in a role="status" notice that has the
+// focus, and each button's accessible name says which request or grant.
 //
-// Screenshots land in artifacts/ (01-login.png … 05-denied.png).
+// Screenshots land in artifacts/ (01-login.png … 07-not-found.png).
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,6 +42,13 @@ const USERS = {
 const HOUR = 3600;
 const XSS_REASON = 'Export keeps failing <script>alert(1)</script> please check';
 const TICKET = 'SUP-1234';
+const TIME_ZONE = 'Pacific/Auckland';
+const LOCALE = 'en-GB';
+// As behalf.js words a local time.
+const LOCAL_TIME = new Intl.DateTimeFormat(LOCALE, {
+  year: 'numeric', month: 'long', day: 'numeric',
+  hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: TIME_ZONE,
+});
 
 let server;
 let config;
@@ -74,7 +85,7 @@ function scopeSet(scope) {
   return [...new Set(String(scope ?? '').split(' ').filter(Boolean))].sort();
 }
 
-/** What every load of /account must satisfy: no script element, no dialog, HTML security headers. */
+/** What every load of /account must satisfy: only the same-origin script, no dialog, HTML security headers. */
 async function assertSafePage(response, what) {
   assert.ok(response, `${what}: no navigation response`);
   assert.equal(response.status(), 200, `${what}: status ${response.status()} at ${response.url()}`);
@@ -85,7 +96,11 @@ async function assertSafePage(response, what) {
   assert.equal((h['x-frame-options'] ?? '').toUpperCase(), 'DENY', `${what}: x-frame-options`);
   assert.match(h['cache-control'] ?? '', /\bno-store\b/i, `${what}: cache-control`);
   assert.equal((h['referrer-policy'] ?? '').toLowerCase(), 'no-referrer', `${what}: referrer-policy`);
-  assert.equal(await page.locator('script').count(), 0, `${what}: the page has a <script> element`);
+  const csp = h['content-security-policy'] ?? '';
+  assert.match(csp, /script-src 'self'/, `${what}: content-security-policy has no script-src 'self'`);
+  assert.ok(!/unsafe-inline|unsafe-eval/.test(csp), `${what}: content-security-policy allows unsafe script: ${csp}`);
+  const scripts = await page.locator('script').evaluateAll((els) => els.map((e) => [e.getAttribute('src'), e.textContent]));
+  assert.deepEqual(scripts, [['/static/behalf.js', '']], `${what}: a script other than /static/behalf.js, or an inline one`);
   assert.deepEqual(dialogs, [], `${what}: a JavaScript dialog opened`);
 }
 
@@ -94,6 +109,14 @@ async function assertSafePage(response, what) {
  * post/redirect/get: the POST must answer 303 to /account, and the GET
  * /account that follows must be a safe page. Returns that GET's response.
  */
+/** The notice after an action: its words, role="status", and the focus on it. */
+async function assertNotice(expected, what) {
+  const notice = page.getByRole('status');
+  assert.equal(await notice.count(), 1, `${what}: no single role="status" notice`);
+  assert.equal((await notice.innerText()).trim(), expected, `${what}: the notice`);
+  assert.equal(await notice.evaluate((el) => el === document.activeElement), true, `${what}: the notice does not have the focus`);
+}
+
 async function submitAndReturn(button, actionPath, what) {
   const posted = page.waitForResponse(
     (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === actionPath,
@@ -128,7 +151,7 @@ before(async () => {
   bobToken = tokens.access_token;
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  context = await browser.newContext({ viewport: DESKTOP });
+  context = await browser.newContext({ viewport: DESKTOP, timezoneId: TIME_ZONE, locale: LOCALE });
   context.setDefaultTimeout(STEP_TIMEOUT_MS);
   context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
   page = await context.newPage();
@@ -166,7 +189,11 @@ describe('consent screen in Chromium: approve narrowed, see it active, end it', 
   it('alice signs in at /login?return_to=/account and lands on her account page', async () => {
     const login = await page.goto(`${server.baseUrl}/login?return_to=/account`);
     assert.equal(login?.status(), 200, `GET /login: ${login?.status()}`);
-    assert.equal(await page.locator('script').count(), 0, 'the login page has a <script> element');
+    assert.deepEqual(
+      await page.locator('script').evaluateAll((els) => els.map((e) => [e.getAttribute('src'), e.textContent])),
+      [['/static/behalf.js', '']],
+      'the login page has a script other than /static/behalf.js',
+    );
     await screenshot('01-login.png');
     const form = page.locator('form').filter({ has: page.locator('input[name="password"]') });
     await form.locator('input[name="username"]').fill('alice');
@@ -189,7 +216,8 @@ describe('consent screen in Chromium: approve narrowed, see it active, end it', 
     const res = await page.goto(`${server.baseUrl}/account`);
     await assertSafePage(res, 'GET /account');
     const raw = await res.text();
-    assert.ok(!/<script/i.test(raw), 'the page source has a <script tag (the reason must be HTML-escaped)');
+    assert.ok(!raw.includes('<script>alert'), 'the reason reached the page source unescaped');
+    assert.deepEqual(raw.match(/<script[^>]*>/gi), ['<script src="/static/behalf.js" defer>'], 'the page source has a <script tag other than behalf.js');
 
     const card = page.locator(`[data-request-id="${id}"]`);
     assert.equal(await card.count(), 1, `no single element with data-request-id="${id}"`);
@@ -218,6 +246,15 @@ describe('consent screen in Chromium: approve narrowed, see it active, end it', 
     const hourOption = approve.locator('select[name="duration"] option[value="3600"]');
     assert.equal(await hourOption.count(), 1, 'the duration select offers 3600');
     assert.equal((await hourOption.innerText()).trim(), '1 hour', 'option 3600 is labelled "1 hour"');
+    // Times in the viewer's zone (the script), from the datetime the server wrote.
+    const asked = card.locator('time[data-local]').first();
+    const datetime = await asked.getAttribute('datetime');
+    assert.match(datetime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, `datetime attribute: ${datetime}`);
+    assert.equal((await asked.innerText()).trim(), LOCAL_TIME.format(new Date(datetime)), 'the asked-at time is not in local time');
+    // A screen reader's view: each button names the request it acts on.
+    for (const name of [`Approve bob's request (${TICKET})`, `Deny bob's request (${TICKET})`]) {
+      assert.equal(await page.getByRole('button', { name, exact: true }).count(), 1, `no single button named "${name}"`);
+    }
     state.approveForm = approve;
   });
 
@@ -230,6 +267,7 @@ describe('consent screen in Chromium: approve narrowed, see it active, end it', 
     assert.equal(await form.locator('input[type="checkbox"][name="scope"][value="read"]').isChecked(), true);
     state.approvedAt = Date.now();
     await submitAndReturn(form.getByRole('button', { name: 'Approve' }), `/account/requests/${id}/approve`, 'approve');
+    await assertNotice(`You approved bob's request (${TICKET}). bob can act in your account for 1 hour.`, 'approve');
     assert.equal(
       await page.locator(`form[action="/account/requests/${id}/approve"]`).count(),
       0,
@@ -262,6 +300,11 @@ describe('consent screen in Chromium: approve narrowed, see it active, end it', 
     await screenshot('03-active-grant.png');
     const text = await grant.innerText();
     assert.match(text, /\bleft\b/, `no time left shown: ${text}`);
+    const countdown = grant.locator('[data-countdown-to]');
+    const before = await countdown.innerText();
+    await page.waitForTimeout(2_100);
+    const later = await countdown.innerText();
+    assert.notEqual(later, before, `the time left does not count down: ${before} → ${later}`);
     assert.match(text, /\b(59|60)\s*min|\b1\s*h(our)?\b/i, `time left is not about an hour: ${text}`);
     assert.ok(text.includes('bob'), `the grant does not name the agent: ${text}`);
     const revoke = grant.locator(`form[action="/account/grants/${state.grantId}/revoke"]`);
@@ -273,6 +316,7 @@ describe('consent screen in Chromium: approve narrowed, see it active, end it', 
   it('alice ends it: 303 to /account, the grant says "Ended by you"', async () => {
     need('endButton');
     await submitAndReturn(state.endButton, `/account/grants/${state.grantId}/revoke`, 'end access');
+    await assertNotice(`You ended bob's access (${TICKET}). bob can no longer act in your account.`, 'end');
     const grant = page.locator(`[data-grant-id="${state.grantId}"]`);
     assert.equal(await grant.count(), 1, 'the ended grant is still listed');
     assert.equal(await grant.getAttribute('data-grant-status'), 'revoked');
@@ -312,11 +356,47 @@ describe('consent screen in Chromium: approve narrowed, see it active, end it', 
       `/account/requests/${id}/deny`,
       'deny',
     );
+    await assertNotice("You denied bob's request (SUP-1235). bob cannot act in your account.", 'deny');
+    const history = page.locator(`[data-ended-request-id="${id}"]`);
+    assert.match(await history.innerText(), /Denied by you/, 'the denied request is not in the history');
     await screenshot('05-denied.png');
     assert.equal(await page.locator(`form[action="/account/requests/${id}/approve"]`).count(), 0, 'the denied request is still offered');
     const read = await bobCall('GET', `/api/access-requests/${encodeURIComponent(id)}`);
     assert.equal(read.json?.status, 'denied', describeApi(read));
     assert.equal(read.json.grant_id, null);
+  });
+
+  it('without script the page still works and shows UTC, marked as such', async () => {
+    need('signedIn');
+    const plain = await browser.newContext({ viewport: DESKTOP, javaScriptEnabled: false, storageState: await context.storageState() });
+    try {
+      const noScript = await plain.newPage();
+      const res = await noScript.goto(`${server.baseUrl}/account`);
+      assert.equal(res?.status(), 200);
+      const shown = (await noScript.locator('time[data-local]').first().innerText()).trim();
+      assert.match(shown, /^\d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC$/, `without script: ${shown}`);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('alice signs out and the sign-in page says so', async () => {
+    need('signedIn');
+    await assertSafePage(await page.goto(`${server.baseUrl}/account`), 'GET /account');
+    const landed = page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/login');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await landed;
+    await page.waitForLoadState('load');
+    assert.equal((await page.getByRole('status').innerText()).trim(), 'You are signed out.');
+    await screenshot('06-signed-out.png');
+  });
+
+  it('an unknown address is a page with a way back', async () => {
+    const res = await page.goto(`${server.baseUrl}/no-such-page`);
+    assert.equal(res?.status(), 404);
+    assert.equal(await page.getByRole('heading', { name: 'Page not found' }).count(), 1);
+    assert.equal(await page.getByRole('link', { name: 'Back to your account' }).getAttribute('href'), '/account');
+    await screenshot('07-not-found.png');
   });
 
   it('no JavaScript dialog opened at any point', () => {

@@ -26,6 +26,7 @@ const WRONG: &str = "Wrong username or password.";
 const THROTTLED: &str = "Too many sign-in attempts. Wait a few minutes and try again.";
 const EXPIRED: &str = "This sign-in form has expired. Please try again.";
 const NOT_ALLOWED: &str = "The username or password holds a character that is not allowed.";
+const SIGNED_OUT: &str = "You are signed out.";
 const BUSY: &str = "Sign-in is busy right now. Please try again in a moment.";
 
 fn login_page(
@@ -34,8 +35,10 @@ fn login_page(
     return_to: &str,
     username: &str,
     message: &str,
+    notice: &str,
 ) -> Response {
     let mut context = Context::new();
+    context.insert("notice", notice);
     context.insert("csrf_token", csrf_token);
     context.insert("return_to", return_to);
     context.insert("username", username);
@@ -57,11 +60,23 @@ pub async fn show(
 ) -> Response {
     let query = OAuthForm::parse(query.unwrap_or_default().as_bytes());
     let return_to = return_to::or_default(query.single("return_to").ok().flatten());
+    // After `POST /logout` (a fixed sentence: nothing of the query is shown).
+    let notice = match query.single("signed_out").ok().flatten() {
+        Some("1") => SIGNED_OUT,
+        _ => "",
+    };
     match session::current(&app.db, &headers, app.now()).await {
-        Ok(Some(existing)) => login_page(StatusCode::OK, &existing.csrf_token, return_to, "", ""),
+        Ok(Some(existing)) => login_page(
+            StatusCode::OK,
+            &existing.csrf_token,
+            return_to,
+            "",
+            "",
+            notice,
+        ),
         Ok(None) => {
             let (token, new_cookie) = login_csrf::token(&app.mac, &headers);
-            let mut response = login_page(StatusCode::OK, &token, return_to, "", "");
+            let mut response = login_page(StatusCode::OK, &token, return_to, "", "", notice);
             if let Some(cookie) = new_cookie {
                 response.headers_mut().insert(
                     header::SET_COOKIE,
@@ -125,7 +140,7 @@ pub async fn submit(
     if !form_is_ours {
         return pages::error(StatusCode::FORBIDDEN, "Sign-in refused", EXPIRED);
     }
-    let page = |status, message| login_page(status, csrf, return_to, username, message);
+    let page = |status, message| login_page(status, csrf, return_to, username, message, "");
     if form.control_character().is_some() {
         // Before any lookup or count: no account name holds one (docs/security.md L7).
         return page(StatusCode::BAD_REQUEST, NOT_ALLOWED);
@@ -214,7 +229,7 @@ pub async fn logout(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     {
         return unavailable(e);
     }
-    let mut response = pages::see_other("/login");
+    let mut response = pages::see_other("/login?signed_out=1");
     response.headers_mut().insert(
         header::SET_COOKIE,
         session::clear_cookie(app.secure_cookies()),

@@ -17,6 +17,7 @@ pub mod refresh_token;
 pub mod registration;
 pub mod revocation;
 pub mod scope;
+pub mod scope_words;
 pub mod token_endpoint;
 pub mod token_exchange;
 pub mod token_response;

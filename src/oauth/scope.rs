@@ -47,7 +47,7 @@ pub fn describe(words: &std::collections::HashMap<String, String>, scope: &str) 
         "profile" => "See your username".into(),
         "agent" => "Act as a support agent, within the access users give you".into(),
         "offline_access" => "Stay connected when you are not using it".into(),
-        other => format!("Use the \u{201c}{other}\u{201d} permission"),
+        other => super::scope_words::fallback(other),
     }
 }
 

@@ -126,6 +126,36 @@ impl AccessRequestRow {
             .load(conn)?)
     }
 
+    /// Requests to `subject_sub` that ended without a grant (denied, cancelled,
+    /// or left pending past `expires_at`), newest first: at most `limit` after
+    /// the first `offset` (the consent screen's history).
+    pub fn unanswered_page_for_subject(
+        conn: &mut AnyConnection,
+        subject_sub: &str,
+        now: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        let ended = [RequestState::Denied, RequestState::Cancelled].map(RequestState::as_str);
+        Ok(access_requests::table
+            .filter(access_requests::subject_sub.eq(subject_sub))
+            .filter(
+                access_requests::status
+                    .eq_any(ended)
+                    .or(access_requests::status
+                        .eq(RequestState::Pending.as_str())
+                        .and(access_requests::expires_at.le(now))),
+            )
+            .order((
+                access_requests::created_at.desc(),
+                access_requests::id.asc(),
+            ))
+            .offset(offset)
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
     /// Moves a pending, unexpired request to `status`; `false` if it was not pending.
     pub fn decide(
         conn: &mut AnyConnection,

@@ -5,6 +5,7 @@
 //! and CSRF (`session`), the sign-in form's stateless CSRF (`login_csrf`),
 //! safe return paths (`return_to`), JSON error answers (`json`), `no-store`
 //! on token and agent-API paths (`no_store`), JSON 413s (`too_large`), the
+//! 404 of a path nothing serves (`not_found`), the
 //! refusal of control characters in a request URI (`uri_guard`), and the
 //! accept loop with its connection cap and deadlines (`serve`,
 //! `connection_deadline`).
@@ -17,6 +18,7 @@ pub mod form;
 pub mod json;
 pub mod login_csrf;
 pub mod no_store;
+pub mod not_found;
 pub mod pages;
 pub mod return_to;
 pub mod serve;

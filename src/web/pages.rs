@@ -1,13 +1,14 @@
 //! Rendering pages: templates embedded in the binary (tera autoescapes `.html`),
-//! and the headers every HTML response carries: a CSP without inline script and
-//! with `frame-ancestors 'none'`, `X-Frame-Options: DENY`, `no-store`, and no referrer.
+//! and the headers every HTML response carries: a CSP whose only script is the
+//! same-origin `/static/behalf.js` (never inline), with `frame-ancestors 'none'`,
+//! `X-Frame-Options: DENY`, `no-store`, and no referrer.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::sync::OnceLock;
 use tera::{Context, Tera};
 
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
      frame-ancestors 'none'; base-uri 'none'";
 
 fn templates() -> &'static Tera {
@@ -25,6 +26,7 @@ fn templates() -> &'static Tera {
                 include_str!("../../templates/activity.html"),
             ),
             ("pager.html", include_str!("../../templates/pager.html")),
+            ("facts.html", include_str!("../../templates/facts.html")),
         ])
         .expect("templates parse");
         tera
@@ -94,13 +96,30 @@ pub fn see_other(location: &str) -> Response {
     secure(response)
 }
 
-pub async fn stylesheet() -> Response {
+/// A file of `static/`, cached for an hour, never sniffed as another type.
+fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
-        include_str!("../../static/behalf.css"),
+        body,
     )
         .into_response()
+}
+
+pub async fn stylesheet() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../static/behalf.css"),
+    )
+}
+
+/// Local times and live countdowns; every page works without it.
+pub async fn script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/behalf.js"),
+    )
 }

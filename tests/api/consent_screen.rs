@@ -42,7 +42,10 @@ async fn alice_approves_a_request_as_asked_and_bob_reads_back_the_grant() {
         .post(&format!("/account/requests/{id}/approve"), &[csrf(&page)])
         .await;
     assert_eq!(approved.status, StatusCode::SEE_OTHER);
-    assert_eq!(approved.location(), "/account");
+    assert_eq!(
+        approved.location(),
+        format!("/account?done=approved&request={id}")
+    );
 
     let request = read_request(&d, &id).await;
     assert_eq!(request["status"], "approved");
@@ -467,8 +470,7 @@ async fn the_consent_screen_uses_the_operators_words_for_scopes() {
         "the configured words, escaped"
     );
     assert!(
-        page.body
-            .contains("Use the \u{201c}write\u{201d} permission"),
+        page.body.contains("Change your account&#39;s information"),
         "the default for the rest"
     );
 }

@@ -36,8 +36,9 @@ async fn every_html_page_carries_the_security_headers() {
     for page in [&login, &error, &signed_in, &account] {
         let csp = page.headers["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(csp.contains("script-src 'self'"), "{csp}");
         assert!(
-            !csp.contains("unsafe-inline") && !csp.contains("script-src"),
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
             "{csp}"
         );
         assert_eq!(page.headers["x-frame-options"], "DENY");
@@ -49,7 +50,17 @@ async fn every_html_page_carries_the_security_headers() {
         );
         assert_eq!(page.headers["referrer-policy"], "no-referrer");
     }
-    assert!(!login.body.contains("<script"));
+    // The one script is same-origin (`/static/behalf.js`): never an inline one.
+    for page in [&login, &account] {
+        let scripts: Vec<&str> = page.body.split("<script").skip(1).collect();
+        assert!(!scripts.is_empty(), "the page loads behalf.js");
+        for script in scripts {
+            assert!(
+                script.starts_with(" src=\"/static/behalf.js\" defer></script>"),
+                "{script}"
+            );
+        }
+    }
 }
 
 /// The form's CSRF cookie and the session's are HttpOnly and SameSite; the

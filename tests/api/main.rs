@@ -13,6 +13,7 @@ mod client_credentials;
 mod codes;
 mod connection_limits;
 mod consent_screen;
+mod consent_screen_product;
 mod database_faults;
 mod demo;
 mod disabled_users;

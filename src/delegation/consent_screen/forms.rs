@@ -3,9 +3,11 @@
 //! whose unticked boxes mean "fewer scopes"), `.../deny`,
 //! `POST /account/grants/{id}/revoke`, and `POST /account/grants` (a grant on
 //! the user's own initiative; `Accept: application/json` answers 201 with it).
-//! Each checks the session's CSRF token and answers 303 to `/account`; a
-//! refusal becomes a page here and nowhere else (`refusal_page`).
+//! Each checks the session's CSRF token and answers 303 to `/account` with
+//! what was done (`/account?done=approved&request=ID`: `notice`); a refusal
+//! becomes a page here and nowhere else (`refusal_page`).
 
+use super::notice::Done;
 use super::page;
 use crate::app::{App, AppState};
 use crate::delegation::api::refusal_json;
@@ -43,7 +45,7 @@ async fn form_user(
         Ok(None) => Err(pages::error(
             StatusCode::FORBIDDEN,
             "Request refused",
-            "This form has expired or was not sent from your session. Please reload the page.",
+            "This form has expired or was not sent from your session, so nothing was changed. Go back to your account to try again.",
         )),
         Err(_) => Err(pages::unavailable()),
     }
@@ -70,9 +72,16 @@ async fn refusal_page(app: &App, s: &SessionRow, u: &UserRow, refusal: Refusal) 
     page::render(app, s, u, status, &refusal.description()).await
 }
 
-async fn done(app: &App, s: &SessionRow, u: &UserRow, result: Result<(), Refusal>) -> Response {
+/// 303 to the notice of `what` about `id`, or the refusal as a page.
+async fn done(
+    app: &App,
+    s: &SessionRow,
+    u: &UserRow,
+    (what, id): (Done, &str),
+    result: Result<(), Refusal>,
+) -> Response {
     match result {
-        Ok(()) => pages::see_other("/account"),
+        Ok(()) => pages::see_other(&what.location(id)),
         Err(refusal) => refusal_page(app, s, u, refusal).await,
     }
 }
@@ -122,7 +131,7 @@ pub async fn approve(
         Ok(choice) => answer(&app, &u, &id, choice).await,
         Err(refusal) => Err(refusal),
     };
-    done(&app, &s, &u, result).await
+    done(&app, &s, &u, (Done::Approved, &id), result).await
 }
 
 pub async fn deny(
@@ -136,7 +145,7 @@ pub async fn deny(
         Err(r) => return r,
     };
     let result = answer(&app, &u, &id, Answer::Deny).await;
-    done(&app, &s, &u, result).await
+    done(&app, &s, &u, (Done::Denied, &id), result).await
 }
 
 pub async fn revoke(
@@ -152,7 +161,7 @@ pub async fn revoke(
     let result = grants::end(&app.db, app.now(), &id, EndedBy::User, &u.sub)
         .await
         .map(|_| ());
-    done(&app, &s, &u, result).await
+    done(&app, &s, &u, (Done::Ended, &id), result).await
 }
 
 /// Reads the give-access form and gives the grant.
@@ -189,7 +198,7 @@ pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes
     match (give(&app, &u, &form).await, wants_json) {
         (Ok(grant), true) => json::body(StatusCode::CREATED, grant),
         (Err(refusal), true) => refusal_json(&refusal),
-        (Ok(_), false) => pages::see_other("/account"),
+        (Ok(grant), false) => pages::see_other(&Done::Given.location(&grant.id)),
         (Err(refusal), false) => refusal_page(&app, &s, &u, refusal).await,
     }
 }

@@ -1,6 +1,12 @@
 //! The consent screen (docs/contract.md "Consent screen"): `page` renders
-//! `GET /account`, `forms` takes its POSTs and renders refusals as pages.
+//! `GET /account` from the `cards`, `times`, `labels` and `notice`, `forms`
+//! takes its POSTs and renders refusals as pages, `home` answers `GET /`.
 
 pub mod activity;
+pub mod cards;
 pub mod forms;
+pub mod home;
+pub mod labels;
+pub mod notice;
 pub mod page;
+pub mod times;

@@ -1,22 +1,22 @@
-//! `GET /account`: the consent screen (docs/contract.md "Consent screen"). Pending requests (who, why, ticket,
-//! scopes in plain words, duration) with approve (shorter, fewer scopes) and
-//! deny; active grants with the time left and "End access now"; ended grants
-//! and why; the activity under each grant (from the audit trail); and a form to
-//! give access on the user's own initiative. Read-only: it changes nothing.
+//! `GET /account`: the consent screen (docs/contract.md "Consent screen"). Pending requests
+//! with approve (shorter, fewer scopes) and deny; active grants with the time
+//! left and "End access now"; ended grants and unanswered requests and why; the
+//! activity under each grant (from the audit trail); the notice after an action
+//! (`notice`); and a form to give access on the user's own initiative. The
+//! cards are drawn in `cards`. Read-only: it changes nothing.
 //! Paged (`?page=N`): at most `PAGE` pending requests and `PAGE` ended grants
 //! a page, with previous/next links (docs/security.md L5: no agent can make
 //! the page grow without bound).
 
-use super::activity;
+use super::cards::{self, GrantCard, Known, PendingCard, UnansweredCard};
+use super::labels::whose;
+use super::notice::{self, About, Done};
+use super::times;
 use crate::app::{App, AppState};
 use crate::clients::Client;
-use crate::clock::{human_duration, rfc3339};
-use crate::delegation::grants::GrantStatus;
-use crate::oauth::scope;
 use crate::store::access_requests::AccessRequestRow;
 use crate::store::audit_events::{self, AuditEventRow};
 use crate::store::clients::ClientRow;
-use crate::store::grants::EndedBy;
 use crate::store::grants::GrantRow;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
@@ -29,13 +29,17 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tera::Context;
 
-/// Pending requests, and ended grants, shown on one page.
+/// Pending requests, ended grants and unanswered requests, shown on one page.
 pub const PAGE: usize = 20;
 
-/// `?page=N` (from 1; anything else is the first page).
+/// `?page=N` (from 1; anything else is the first page), and after an action
+/// `done=<outcome>` with `request=<id>` or `grant=<id>` (`notice`).
 #[derive(Deserialize, Default)]
 pub struct PageQuery {
     page: Option<String>,
+    done: Option<String>,
+    request: Option<String>,
+    grant: Option<String>,
 }
 
 impl PageQuery {
@@ -46,63 +50,16 @@ impl PageQuery {
             .filter(|p| (1..=100_000).contains(p))
             .unwrap_or(1)
     }
-}
 
-/// Durations offered when approving, before filtering by policy and the request.
-const PRESETS: &[i64] = &[
-    900,
-    3600,
-    4 * 3600,
-    8 * 3600,
-    86_400,
-    3 * 86_400,
-    7 * 86_400,
-];
-
-#[derive(Serialize)]
-struct ScopeView {
-    name: String,
-    description: String,
-}
-
-#[derive(Serialize)]
-struct DurationOption {
-    value: i64,
-    label: String,
-    selected: bool,
-}
-
-#[derive(Serialize)]
-struct PendingView {
-    id: String,
-    agent: String,
-    reason: String,
-    ticket: String,
-    duration_words: String,
-    scopes: Vec<ScopeView>,
-    durations: Vec<DurationOption>,
-}
-
-#[derive(Serialize)]
-struct ActivityLine {
-    at: String,
-    text: String,
-}
-
-#[derive(Serialize)]
-struct GrantCard {
-    id: String,
-    status: &'static str,
-    agent: String,
-    reason: String,
-    ticket: String,
-    scopes: Vec<ScopeView>,
-    created_at: String,
-    expires_at: String,
-    time_left: String,
-    ended: &'static str,
-    ended_at: String,
-    activity: Vec<ActivityLine>,
+    /// The outcome to report, and the id of the request or grant it is about.
+    fn done(&self) -> Option<(Done, Option<String>)> {
+        let done = Done::parse(self.done.as_deref()?)?;
+        let id = match done.about_request() {
+            true => self.request.clone(),
+            false => self.grant.clone(),
+        };
+        Some((done, id))
+    }
 }
 
 #[derive(Serialize)]
@@ -111,46 +68,48 @@ struct ClientOption {
     name: String,
 }
 
-fn described(words: &HashMap<String, String>, scopes: &str) -> Vec<ScopeView> {
-    scopes
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(|s| ScopeView {
-            name: s.into(),
-            description: scope::describe(words, s),
-        })
-        .collect()
-}
-
-/// Choices from the policy minimum up to `max`, `max` itself included and selected.
-fn duration_options(min: i64, max: i64) -> Vec<DurationOption> {
-    let mut values: Vec<i64> = PRESETS
-        .iter()
-        .copied()
-        .filter(|d| *d >= min && *d < max)
-        .collect();
-    values.push(max);
-    values
-        .into_iter()
-        .rev()
-        .map(|value| DurationOption {
-            value,
-            label: human_duration(value),
-            selected: value == max,
-        })
-        .collect()
+/// The row a notice is about, when it is the user's own.
+enum Subject {
+    Request(AccessRequestRow),
+    Grant(GrantRow),
 }
 
 struct AccountData {
     pending: Vec<AccessRequestRow>,
-    /// Whether a later page has more pending requests.
-    more_pending: bool,
-    /// Whether a later page has more ended grants.
-    more_ended: bool,
+    unanswered: Vec<AccessRequestRow>,
+    /// Whether a later page has more pending requests, ended grants or unanswered requests.
+    more: bool,
     grants: Vec<GrantRow>,
     events: HashMap<String, Vec<AuditEventRow>>,
     names: HashMap<String, String>,
     clients: Vec<ClientRow>,
+    subject: Option<Subject>,
+}
+
+/// At most `PAGE` rows of a page fetched `PAGE + 1` at a time; whether there were more.
+fn page_of<T>(mut rows: Vec<T>) -> (Vec<T>, bool) {
+    let more = rows.len() > PAGE;
+    rows.truncate(PAGE);
+    (rows, more)
+}
+
+/// The user's own request or grant `id` (anything else is `None`: nothing leaks).
+fn own_subject(
+    conn: &mut AnyConnection,
+    sub: &str,
+    about: Option<(Done, Option<String>)>,
+) -> Result<Option<Subject>, StoreError> {
+    let Some((done, Some(id))) = about else {
+        return Ok(None);
+    };
+    Ok(match done.about_request() {
+        true => AccessRequestRow::find(conn, &id)?
+            .filter(|r| r.subject_sub == sub)
+            .map(Subject::Request),
+        false => GrantRow::find(conn, &id)?
+            .filter(|g| g.subject_sub == sub)
+            .map(Subject::Grant),
+    })
 }
 
 fn load(
@@ -158,12 +117,16 @@ fn load(
     sub: &str,
     now: i64,
     page: usize,
+    about: Option<(Done, Option<String>)>,
 ) -> Result<AccountData, StoreError> {
     let offset = ((page - 1) * PAGE) as i64;
-    let mut pending =
-        AccessRequestRow::pending_page_for_subject(conn, sub, now, offset, PAGE as i64 + 1)?;
-    let more_pending = pending.len() > PAGE;
-    pending.truncate(PAGE);
+    let limit = PAGE as i64 + 1;
+    let (pending, more_pending) = page_of(AccessRequestRow::pending_page_for_subject(
+        conn, sub, now, offset, limit,
+    )?);
+    let (unanswered, more_unanswered) = page_of(AccessRequestRow::unanswered_page_for_subject(
+        conn, sub, now, offset, limit,
+    )?);
     // Active grants all; ended ones only this page's (newest first).
     let (active, ended): (Vec<GrantRow>, Vec<GrantRow>) = GrantRow::for_subject(conn, sub)?
         .into_iter()
@@ -179,10 +142,18 @@ fn load(
         let subject = event.subject.clone().unwrap_or_default();
         events.entry(subject).or_default().push(event);
     }
+    let subject = own_subject(conn, sub, about)?;
+    let subject_agent = match &subject {
+        Some(Subject::Request(r)) => Some(r.agent_sub.clone()),
+        Some(Subject::Grant(g)) => Some(g.agent_sub.clone()),
+        None => None,
+    };
     let mut subs: Vec<String> = pending
         .iter()
+        .chain(unanswered.iter())
         .map(|r| r.agent_sub.clone())
         .chain(grants.iter().map(|g| g.agent_sub.clone()))
+        .chain(subject_agent)
         .chain(std::iter::once(sub.to_string()))
         .collect();
     subs.sort();
@@ -200,62 +171,41 @@ fn load(
         .collect();
     Ok(AccountData {
         pending,
-        more_pending,
-        more_ended,
+        unanswered,
+        more: more_pending || more_ended || more_unanswered,
         grants,
         events,
         names,
         clients,
+        subject,
     })
 }
 
-fn grant_card(
-    words: &HashMap<String, String>,
-    grant: &GrantRow,
-    data: &AccountData,
-    now: i64,
-) -> GrantCard {
-    let status = GrantStatus::of(grant, now);
-    let (ended, ended_at) = match (status, grant.ended_by()) {
-        (GrantStatus::Revoked, Some(EndedBy::Agent)) => ("Ended by the agent", grant.revoked_at),
-        (GrantStatus::Revoked, Some(EndedBy::UserDisabled)) => {
-            ("Ended: an account was disabled", grant.revoked_at)
+/// The notice's sentence for what was done, from the user's own row when there is one.
+fn notice_text(done: Done, subject: Option<&Subject>, names: &HashMap<String, String>) -> String {
+    let name = |sub: &str| names.get(sub).cloned().unwrap_or_default();
+    let about = match subject {
+        Some(Subject::Request(r)) => {
+            let agent = name(&r.agent_sub);
+            let asked_at = times::at(r.created_at).utc;
+            Some(About {
+                label: whose(&agent, "request", &r.ticket, &asked_at),
+                agent,
+                seconds: r.duration,
+            })
         }
-        (GrantStatus::Revoked, _) => ("Ended by you", grant.revoked_at),
-        (GrantStatus::Expired, _) => ("Expired", Some(grant.expires_at)),
-        (GrantStatus::Active, _) => ("", None),
+        Some(Subject::Grant(g)) => {
+            let agent = name(&g.agent_sub);
+            let given_at = times::at(g.created_at).utc;
+            Some(About {
+                label: whose(&agent, "access", &g.ticket, &given_at),
+                agent,
+                seconds: g.expires_at - g.created_at,
+            })
+        }
+        None => None,
     };
-    let activity = data
-        .events
-        .get(&grant.id)
-        .map(|events| {
-            events
-                .iter()
-                .map(|e| ActivityLine {
-                    at: rfc3339(e.occurred_at),
-                    text: activity::line(e, &data.names),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    GrantCard {
-        id: grant.id.clone(),
-        status: status.as_str(),
-        agent: data
-            .names
-            .get(&grant.agent_sub)
-            .cloned()
-            .unwrap_or_default(),
-        reason: grant.reason.clone(),
-        ticket: grant.ticket.clone(),
-        scopes: described(words, &grant.scopes),
-        created_at: rfc3339(grant.created_at),
-        expires_at: rfc3339(grant.expires_at),
-        time_left: human_duration(grant.expires_at - now),
-        ended,
-        ended_at: ended_at.map(rfc3339).unwrap_or_default(),
-        activity,
-    }
+    notice::sentence(done, about.as_ref())
 }
 
 /// Renders the first page for a signed-in user, with an optional message (after an error).
@@ -266,10 +216,10 @@ pub async fn render(
     status: StatusCode,
     message: &str,
 ) -> Response {
-    render_page(app, session, user, status, message, 1).await
+    render_page(app, session, user, status, message, 1, None).await
 }
 
-/// Renders page `page` (from 1).
+/// Renders page `page` (from 1), with the notice of `done` when there is one.
 async fn render_page(
     app: &App,
     session: &SessionRow,
@@ -277,30 +227,33 @@ async fn render_page(
     status: StatusCode,
     message: &str,
     page: usize,
+    done: Option<(Done, Option<String>)>,
 ) -> Response {
-    let (sub, now) = (user.sub.clone(), app.now());
-    let data = match app.db.run(move |c| load(c, &sub, now, page)).await {
+    let (sub, now, about) = (user.sub.clone(), app.now(), done.clone());
+    let data = match app.db.run(move |c| load(c, &sub, now, page, about)).await {
         Ok(d) => d,
         Err(e) => return unavailable(e),
     };
     let policy = &app.settings.policy;
-    let pending: Vec<PendingView> = data
+    let known = Known {
+        words: &policy.scope_descriptions,
+        names: &data.names,
+        now,
+    };
+    let pending: Vec<PendingCard> = data
         .pending
         .iter()
-        .map(|r| PendingView {
-            id: r.id.clone(),
-            agent: data.names.get(&r.agent_sub).cloned().unwrap_or_default(),
-            reason: r.reason.clone(),
-            ticket: r.ticket.clone(),
-            duration_words: human_duration(r.duration),
-            scopes: described(&policy.scope_descriptions, &r.scopes),
-            durations: duration_options(policy.min_grant_seconds, r.duration),
-        })
+        .map(|r| cards::pending(&known, r, &app.default_audience, policy.min_grant_seconds))
+        .collect();
+    let unanswered: Vec<UnansweredCard> = data
+        .unanswered
+        .iter()
+        .map(|r| cards::unanswered(&known, r))
         .collect();
     let (active, ended): (Vec<GrantCard>, Vec<GrantCard>) = data
         .grants
         .iter()
-        .map(|g| grant_card(&policy.scope_descriptions, g, &data, now))
+        .map(|g| cards::grant(&known, g, data.events.get(&g.id)))
         .partition(|card| card.status == "active");
     let support_clients: Vec<ClientOption> = data
         .clients
@@ -313,24 +266,27 @@ async fn render_page(
             name: c.name,
         })
         .collect();
+    let notice = done
+        .map(|(done, _)| notice_text(done, data.subject.as_ref(), &data.names))
+        .unwrap_or_default();
     let mut context = Context::new();
     context.insert("username", &user.username);
     context.insert("csrf_token", &session.csrf_token);
     context.insert("message", message);
+    context.insert("notice", &notice);
     context.insert("pending", &pending);
     context.insert("active", &active);
     context.insert("ended", &ended);
+    context.insert("unanswered", &unanswered);
     context.insert("support_clients", &support_clients);
     context.insert("previous_page", &(page > 1).then(|| page - 1));
-    context.insert(
-        "next_page",
-        &(data.more_pending || data.more_ended).then_some(page + 1),
-    );
+    context.insert("next_page", &data.more.then_some(page + 1));
     context.insert(
         "give_durations",
-        &duration_options(
+        &cards::duration_options(
             policy.min_grant_seconds,
             policy.max_grant_seconds.min(86_400),
+            false,
         ),
     );
     pages::render(status, "account.html", &context)
@@ -348,8 +304,8 @@ pub async fn show(
 ) -> Response {
     match session::signed_in(&app.db, &headers, app.now()).await {
         Ok(Some((session, user))) => {
-            let page = query.number();
-            render_page(&app, &session, &user, StatusCode::OK, "", page).await
+            let (page, done) = (query.number(), query.done());
+            render_page(&app, &session, &user, StatusCode::OK, "", page, done).await
         }
         Ok(None) => pages::see_other("/login?return_to=/account"),
         Err(e) => unavailable(e),

@@ -1,0 +1,282 @@
+//! The cards of `/account`, as a person reads them: a pending request (who,
+//! their team, which support tool and apps, when it was asked and until when
+//! it can be answered, each scope in plain words, durations that say exactly
+//! what they give), a grant (the same, the time left and who ended it) and a
+//! request that ended unanswered (denied, cancelled or expired).
+
+use super::activity;
+use super::labels::whose;
+use super::times::{self, TimeView};
+use crate::clock::{exact_duration, human_duration};
+use crate::delegation::grants::GrantStatus;
+use crate::oauth::scope;
+use crate::store::access_requests::{AccessRequestRow, RequestState};
+use crate::store::audit_events::AuditEventRow;
+use crate::store::grants::{EndedBy, GrantRow};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Durations offered when approving, before filtering by policy and the request.
+const PRESETS: &[i64] = &[
+    900,
+    3600,
+    4 * 3600,
+    8 * 3600,
+    86_400,
+    3 * 86_400,
+    7 * 86_400,
+];
+
+/// What the cards are drawn from beside their own row.
+pub struct Known<'a> {
+    /// The operator's words for scopes (`policy.scope_descriptions`).
+    pub words: &'a HashMap<String, String>,
+    /// Usernames by `sub` and client names by `client_id`.
+    pub names: &'a HashMap<String, String>,
+    pub now: i64,
+}
+
+impl Known<'_> {
+    fn name(&self, id: &str) -> String {
+        self.names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    fn scopes(&self, scopes: &str) -> Vec<ScopeView> {
+        scopes
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|s| ScopeView {
+                name: s.into(),
+                description: scope::describe(self.words, s),
+            })
+            .collect()
+    }
+
+    /// The apps an access reaches: a client's name when the audience is one,
+    /// else the audience, a URL without its scheme ("api.example.com").
+    fn apps(&self, audiences: &str) -> Vec<String> {
+        audiences
+            .split(' ')
+            .filter(|a| !a.is_empty())
+            .map(|a| match self.names.get(a) {
+                Some(name) => name.clone(),
+                None => a
+                    .strip_prefix("https://")
+                    .or_else(|| a.strip_prefix("http://"))
+                    .map_or(a, |rest| rest.trim_end_matches('/'))
+                    .to_string(),
+            })
+            .collect()
+    }
+}
+
+#[derive(Serialize)]
+pub struct ScopeView {
+    name: String,
+    description: String,
+}
+
+#[derive(Serialize)]
+pub struct DurationOption {
+    value: i64,
+    label: String,
+    selected: bool,
+}
+
+/// Choices from the policy minimum up to `max`, `max` itself included and
+/// selected; each label exact, and `max` marked "(as asked)" when it is what
+/// the agent asked for.
+pub fn duration_options(min: i64, max: i64, max_was_asked: bool) -> Vec<DurationOption> {
+    let mut values: Vec<i64> = PRESETS
+        .iter()
+        .copied()
+        .filter(|d| *d >= min && *d < max)
+        .collect();
+    values.push(max);
+    values
+        .into_iter()
+        .rev()
+        .map(|value| DurationOption {
+            value,
+            label: match value == max && max_was_asked {
+                true => format!("{} (as asked)", exact_duration(value)),
+                false => exact_duration(value),
+            },
+            selected: value == max,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+pub struct PendingCard {
+    id: String,
+    agent: String,
+    /// The agent's team; empty until users carry one (issue 12, `users.team`).
+    team: String,
+    /// "bob's request (SUP-42)": the hidden end of each button's name.
+    label: String,
+    reason: String,
+    ticket: String,
+    tool: String,
+    apps: Vec<String>,
+    asked_at: TimeView,
+    answer_by: TimeView,
+    asked_for: String,
+    scopes: Vec<ScopeView>,
+    durations: Vec<DurationOption>,
+}
+
+/// `audience`: the apps an approval will reach (the server's default audience).
+pub fn pending(known: &Known, request: &AccessRequestRow, audience: &str, min: i64) -> PendingCard {
+    let agent = known.name(&request.agent_sub);
+    let asked_at = times::at(request.created_at);
+    PendingCard {
+        id: request.id.clone(),
+        label: whose(&agent, "request", &request.ticket, &asked_at.utc),
+        team: String::new(),
+        reason: request.reason.clone(),
+        ticket: request.ticket.clone(),
+        tool: known.name(&request.client_id),
+        apps: known.apps(audience),
+        asked_at,
+        answer_by: times::at(request.expires_at),
+        asked_for: exact_duration(request.duration),
+        scopes: known.scopes(&request.scopes),
+        durations: duration_options(min, request.duration, true),
+        agent,
+    }
+}
+
+#[derive(Serialize)]
+pub struct UnansweredCard {
+    id: String,
+    agent: String,
+    team: String,
+    label: String,
+    reason: String,
+    ticket: String,
+    tool: String,
+    asked_at: TimeView,
+    asked_for: String,
+    scopes: Vec<ScopeView>,
+    /// "Denied by you", "Cancelled by bob", "Expired without an answer".
+    outcome: String,
+    ended_at: TimeView,
+}
+
+/// A request that ended without a grant.
+pub fn unanswered(known: &Known, request: &AccessRequestRow) -> UnansweredCard {
+    let agent = known.name(&request.agent_sub);
+    let asked_at = times::at(request.created_at);
+    let (outcome, ended_at) = match request.state() {
+        RequestState::Denied => ("Denied by you".to_string(), request.decided_at),
+        RequestState::Cancelled => (format!("Cancelled by {agent}"), request.decided_at),
+        _ => ("Expired without an answer".to_string(), None),
+    };
+    UnansweredCard {
+        id: request.id.clone(),
+        label: whose(&agent, "request", &request.ticket, &asked_at.utc),
+        team: String::new(),
+        reason: request.reason.clone(),
+        ticket: request.ticket.clone(),
+        tool: known.name(&request.client_id),
+        asked_at,
+        asked_for: exact_duration(request.duration),
+        scopes: known.scopes(&request.scopes),
+        outcome,
+        ended_at: times::at(ended_at.unwrap_or(request.expires_at)),
+        agent,
+    }
+}
+
+#[derive(Serialize)]
+pub struct ActivityLine {
+    at: TimeView,
+    text: String,
+}
+
+#[derive(Serialize)]
+pub struct GrantCard {
+    id: String,
+    pub status: &'static str,
+    agent: String,
+    team: String,
+    label: String,
+    reason: String,
+    ticket: String,
+    tool: String,
+    apps: Vec<String>,
+    scopes: Vec<ScopeView>,
+    created_at: TimeView,
+    expires_at: TimeView,
+    time_left: String,
+    /// "Ended by you", "Ended by the agent (bob)", "Expired", ...; empty while active.
+    ended: String,
+    ended_at: Option<TimeView>,
+    activity: Vec<ActivityLine>,
+}
+
+pub fn grant(known: &Known, grant: &GrantRow, events: Option<&Vec<AuditEventRow>>) -> GrantCard {
+    let agent = known.name(&grant.agent_sub);
+    let status = GrantStatus::of(grant, known.now);
+    let (ended, ended_at) = match (status, grant.ended_by()) {
+        (GrantStatus::Revoked, Some(EndedBy::Agent)) => {
+            (format!("Ended by the agent ({agent})"), grant.revoked_at)
+        }
+        (GrantStatus::Revoked, Some(EndedBy::UserDisabled)) => (
+            "Ended: an account was disabled".to_string(),
+            grant.revoked_at,
+        ),
+        (GrantStatus::Revoked, _) => ("Ended by you".to_string(), grant.revoked_at),
+        (GrantStatus::Expired, _) => ("Expired".to_string(), Some(grant.expires_at)),
+        (GrantStatus::Active, _) => (String::new(), None),
+    };
+    let activity = events
+        .map(|events| {
+            events
+                .iter()
+                .map(|e| ActivityLine {
+                    at: times::at(e.occurred_at),
+                    text: activity::line(e, known.names),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let created_at = times::at(grant.created_at);
+    GrantCard {
+        id: grant.id.clone(),
+        status: status.as_str(),
+        label: whose(&agent, "access", &grant.ticket, &created_at.utc),
+        team: String::new(),
+        reason: grant.reason.clone(),
+        ticket: grant.ticket.clone(),
+        tool: known.name(&grant.client_id),
+        apps: known.apps(&grant.audiences),
+        scopes: known.scopes(&grant.scopes),
+        created_at,
+        expires_at: times::at(grant.expires_at),
+        time_left: human_duration(grant.expires_at - known.now),
+        ended,
+        ended_at: ended_at.map(times::at),
+        activity,
+        agent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_options;
+
+    #[test]
+    fn the_asked_duration_is_offered_exactly_and_marked() {
+        let options = duration_options(60, 90, true);
+        assert_eq!(options.len(), 1);
+        assert_eq!(options[0].label, "1 minute 30 seconds (as asked)");
+        assert!(options[0].selected);
+        let given = duration_options(900, 86_400, false);
+        assert_eq!(given[0].label, "1 day");
+    }
+}
