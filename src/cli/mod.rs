@@ -9,6 +9,7 @@ mod client;
 mod demo;
 mod keys;
 mod serve;
+mod timestamp;
 mod user;
 
 use crate::config::{LogFormat, Overrides, Settings};
