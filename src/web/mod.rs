@@ -18,6 +18,7 @@ pub mod json;
 pub mod login_csrf;
 pub mod no_store;
 pub mod pages;
+pub mod request_log;
 pub mod return_to;
 pub mod serve;
 pub mod session;
