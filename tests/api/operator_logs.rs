@@ -114,6 +114,22 @@ async fn requests_and_grant_decisions_uses_and_endings_are_logged_at_the_default
         .unwrap()
         .trim_end_matches("...")
         .to_string();
+    // A second request, denied.
+    let second = bash(&format!("{vars}\n{}", section(&printed, "# 1.", "# 2.")));
+    let denied_id = second
+        .lines()
+        .last()
+        .unwrap()
+        .trim_start_matches("request ")
+        .to_string();
+    let page = browser.get("/account").await;
+    let denied = browser
+        .post(
+            &format!("/account/requests/{denied_id}/deny"),
+            &[("csrf_token".into(), page.input("csrf_token").unwrap())],
+        )
+        .await;
+    assert_eq!(denied.status, reqwest::StatusCode::SEE_OTHER);
     // A query string that must not reach the log.
     reqwest::get(format!("http://127.0.0.1:{port}/jwks.json?secret=hunter2"))
         .await
@@ -158,6 +174,14 @@ async fn requests_and_grant_decisions_uses_and_endings_are_logged_at_the_default
         ] {
             assert!(line.contains(&field), "{field} missing: {line}");
         }
+    }
+    let denial = grant_line("access request denied");
+    for field in [
+        format!("request={denied_id:?}"),
+        format!("agent={bob:?}"),
+        format!("user={alice:?}"),
+    ] {
+        assert!(denial.contains(&field), "{field} missing: {denial}");
     }
     let all = lines.join("\n");
     assert!(!all.contains("hunter2"), "a query string reached the log");
