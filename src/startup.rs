@@ -1,7 +1,7 @@
-//! Builds the application from settings: database (migrated), key-encryption
-//! key, signing keys, client registry and router (`routes`); binds the listener
-//! (and the metrics listener, with `metrics_listen`) and hands back the bound
-//! address, so tests can listen on port 0; serves through `web::serve` (the
+//! Builds the application from settings: binds the listener (and the metrics
+//! listener, with `metrics_listen`) before anything is created, then the database
+//! (migrated), key-encryption key, signing keys, client registry and router
+//! (`routes`); hands back the bound address, so tests can listen on port 0; serves through `web::serve` (the
 //! connection cap and deadlines, docs/security.md L3). Runs the
 //! background work (key reload, sweep, metrics upkeep) and, at a graceful
 //! shutdown, writes the deferred audit events before returning.
@@ -36,8 +36,8 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings, clock: SharedClock) -> Result<Self, String> {
-        let (db, root) = open_database(&settings, clock.now()).await?;
-        let (keys, mac) = key_ring(&settings, &root);
+        // The listeners first: a port in use stops the start before a database
+        // or key file is created.
         let listen = settings.listen_addr()?;
         let listener = TcpListener::bind(listen)
             .await
@@ -54,6 +54,8 @@ impl Application {
             }
             None => None,
         };
+        let (db, root) = open_database(&settings, clock.now()).await?;
+        let (keys, mac) = key_ring(&settings, &root);
         let issuer = settings.issuer.clone().unwrap_or_else(|| {
             let host = if address.ip().is_unspecified() {
                 "127.0.0.1".to_string()

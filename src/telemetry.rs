@@ -5,6 +5,7 @@
 //! value (`escaped_fields`, docs/security.md L7).
 
 mod escaped_fields;
+pub mod grant_events;
 
 use metrics::{Key, KeyName, Label, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{

@@ -30,6 +30,9 @@ pub fn person(sub: &str, is_agent: bool) -> UserRow {
         is_agent,
         created_at: 0,
         disabled_at: None,
+        email: None,
+        display_name: None,
+        team: None,
     }
 }
 

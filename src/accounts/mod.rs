@@ -1,10 +1,11 @@
-//! People's accounts: creation (`new_user`), argon2id passwords (`password`),
+//! People's accounts: creation (`new_user`, with a `profile`), argon2id passwords (`password`),
 //! sign-in and sign-out (`sign_in`, docs/security.md J3–J5), its throttle
 //! (`throttle`, L1) and device cookies (`device_cookie`, L2), and the start of
 //! browser sessions (`sessions`).
 
 pub mod device_cookie;
 pub mod password;
+pub mod profile;
 pub mod sessions;
 pub mod sign_in;
 pub mod throttle;
@@ -28,6 +29,9 @@ pub fn new_user(
         is_agent,
         created_at: now,
         disabled_at: None,
+        email: None,
+        display_name: None,
+        team: None,
     })
 }
 

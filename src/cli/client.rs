@@ -1,18 +1,32 @@
 //! `behalf client add ID ...`: registers a client and prints
 //! `{"client_id": ..., "client_secret": ...}` (the secret is shown only here).
+//! `client list` (JSON lines), `client show ID` (one JSON object, never the
+//! secret's hash) and `client remove ID` (refused while a grant through it is
+//! active: `store::client_removal`).
 
 use super::user::unique_violation;
 use super::{connect, now, read_stdin_secret};
 use crate::config::Settings;
 use crate::oauth::registration::{self, NewClient};
 use crate::secret::Secret;
+use crate::store::client_removal::{ClientRemoval, remove_client};
+use crate::store::clients::ClientRow;
 use clap::{Args, Subcommand};
-use serde_json::json;
+use diesel::Connection;
+use serde_json::{Value, json};
 
 #[derive(Subcommand)]
 pub enum ClientCommand {
     /// Register a client.
     Add(ClientAdd),
+    /// List clients: one JSON object per line.
+    List,
+    /// Show one client as a JSON object.
+    Show { client_id: String },
+    /// Remove a client, its consents, codes, refresh tokens, requests and ended
+    /// grants; its recorded access tokens are revoked. Refused while a grant
+    /// through it is active.
+    Remove { client_id: String },
 }
 
 #[derive(Args)]
@@ -48,7 +62,66 @@ pub struct ClientAdd {
 }
 
 pub async fn run(settings: &Settings, command: ClientCommand) -> Result<(), String> {
-    let ClientCommand::Add(args) = command;
+    match command {
+        ClientCommand::Add(args) => add(settings, args).await,
+        ClientCommand::List => {
+            let db = connect(settings).await?;
+            for client in db.run(ClientRow::all).await.map_err(|e| e.to_string())? {
+                println!("{}", described(&client));
+            }
+            Ok(())
+        }
+        ClientCommand::Show { client_id } => {
+            let db = connect(settings).await?;
+            let lookup = client_id.clone();
+            let client = db
+                .run(move |c| ClientRow::find(c, &lookup))
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no client {client_id}"))?;
+            println!("{}", described(&client));
+            Ok(())
+        }
+        ClientCommand::Remove { client_id } => {
+            let db = connect(settings).await?;
+            let lookup = client_id.clone();
+            let now = now();
+            let removal = db
+                .run(move |c| c.transaction(|c| remove_client(c, &lookup, now)))
+                .await
+                .map_err(|e| e.to_string())?;
+            match removal {
+                ClientRemoval::Removed => {
+                    eprintln!("client {client_id} is removed");
+                    Ok(())
+                }
+                ClientRemoval::NoSuchClient => Err(format!("no client {client_id}")),
+                ClientRemoval::GrantsActive(n) => Err(format!(
+                    "client {client_id} has {n} active grant(s); they must end (at expiry, \
+                     or by the user or the agent) before the client is removed"
+                )),
+            }
+        }
+    }
+}
+
+/// A client as `client list` and `client show` print it.
+fn described(client: &ClientRow) -> Value {
+    let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    json!({
+        "client_id": client.client_id,
+        "name": client.name,
+        "public": client.is_public,
+        "first_party": client.first_party,
+        "redirect_uris": words(&client.redirect_uris),
+        "grant_types": words(&client.grant_types),
+        "scopes": words(&client.scopes),
+        "audiences": words(&client.audiences),
+        "created_at": crate::clock::rfc3339(client.created_at),
+    })
+}
+
+async fn add(settings: &Settings, args: ClientAdd) -> Result<(), String> {
     let secret = args
         .secret_stdin
         .then(read_stdin_secret)

@@ -1,9 +1,10 @@
-//! `behalf serve --demo`: seeds a user (alice), an agent (bob), a support console
+//! `behalf serve --demo`: seeds a user (alice), an agent (bob, team Support), a support console
 //! client and a resource-server client, mints bob an agent token, and prints a
 //! walkthrough from access request to approval, exchange, introspection and the
 //! end of access. Demo credentials are fixed and printed: for local trials only.
 
 use crate::accounts;
+use crate::accounts::profile::Profile;
 use crate::app::App;
 use crate::clients::{Client, GrantType};
 use crate::oauth::registration::{self, NewClient};
@@ -20,6 +21,8 @@ pub const RESOURCE_SERVER: &str = "demo-api";
 pub const RESOURCE_SERVER_SECRET: &str = "demo-api-secret-for-local-trials-only";
 pub const ALICE_PASSWORD: &str = "alice-demo-password";
 pub const BOB_PASSWORD: &str = "bob-demo-password";
+/// bob's team.
+pub const TEAM: &str = "Support";
 
 fn client(new: NewClient, now: i64) -> ClientRow {
     registration::register(new, now)
@@ -60,7 +63,14 @@ pub async fn seed(app: &App) -> Result<String, StoreError> {
     );
     let users = [
         accounts::new_user("alice", Some(ALICE_PASSWORD), false, now),
-        accounts::new_user("bob", Some(BOB_PASSWORD), true, now),
+        accounts::new_user("bob", Some(BOB_PASSWORD), true, now).map(|bob| {
+            Profile {
+                name: Some("Bob (Support)".into()),
+                team: Some(TEAM.into()),
+                ..Profile::default()
+            }
+            .apply(bob)
+        }),
     ]
     .map(|u| u.expect("the demo users are valid"));
     let bob = app

@@ -1,6 +1,6 @@
 //! `behalf keys list` and `behalf keys rotate`. A rotated-in key is published at
 //! once and signs after `key_rotation_lead_seconds`; the one it replaces stays
-//! published until the tokens it signed have expired.
+//! published until the tokens it signed have expired. Times print as RFC 3339 UTC.
 
 use super::now;
 use crate::config::Settings;
@@ -36,7 +36,7 @@ pub async fn run(settings: &Settings, command: KeysCommand) -> Result<(), String
     let keys = ring.snapshot();
     let published: Vec<&str> = keys.published(now).map(|k| k.kid.as_str()).collect();
     println!(
-        "{:<24} {:<6} {:<13} {:<11} {:>12}",
+        "{:<24} {:<6} {:<13} {:<11} {:<20}",
         "KID", "ALG", "PURPOSE", "STATE", "SIGNS_FROM"
     );
     for key in keys.all() {
@@ -53,12 +53,12 @@ pub async fn run(settings: &Settings, command: KeysCommand) -> Result<(), String
             "retired"
         };
         println!(
-            "{:<24} {:<6} {:<13} {:<11} {:>12}",
+            "{:<24} {:<6} {:<13} {:<11} {:<20}",
             key.kid,
             key.alg.as_str(),
             key.purpose.as_str(),
             state,
-            key.signs_from
+            crate::clock::rfc3339(key.signs_from)
         );
     }
     Ok(())

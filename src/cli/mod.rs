@@ -1,17 +1,20 @@
 //! The command line (docs/contract.md "Command line"): `serve`, `migrate`, `user`,
-//! `client` and `keys`. Every command reads the same settings and migrates the
-//! database itself; output meant for scripts goes to stdout, logs to stderr.
+//! `client`, `keys` and `audit`. Every command reads the same settings and migrates the
+//! database itself; the database flags are on every command, `--listen`, `--issuer`
+//! and `--log-format` on `serve` alone. Output meant for scripts goes to stdout,
+//! logs to stderr.
 
 mod audit;
 mod client;
 mod demo;
 mod keys;
 mod serve;
+mod timestamp;
 mod user;
 
 use crate::config::{LogFormat, Overrides, Settings};
 use crate::store::Database;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,58 +26,107 @@ use std::process::ExitCode;
     about = "OAuth 2.0 / OpenID Connect server for consent-based delegated access"
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The flags of every command that opens the database.
+#[derive(Args, Default)]
+struct DatabaseArgs {
     /// TOML settings file.
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
     /// `sqlite://path` or `postgres://...` (BEHALF_DATABASE_URL).
     #[arg(long, global = true, value_name = "URL")]
     database_url: Option<String>,
-    /// Address to listen on (BEHALF_LISTEN).
-    #[arg(long, global = true, value_name = "ADDR")]
+}
+
+/// The flags only `serve` reads.
+#[derive(Args, Default)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080 or localhost:8080 (BEHALF_LISTEN).
+    #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
     /// Issuer URL (BEHALF_ISSUER).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     issuer: Option<String>,
     /// Log format (BEHALF_LOG_FORMAT).
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, value_enum)]
     log_format: Option<LogFormat>,
-    #[command(subcommand)]
-    command: Command,
+    /// Seed demo accounts and clients and print a walkthrough.
+    #[arg(long)]
+    demo: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
     Serve {
-        /// Seed demo accounts and clients and print a walkthrough.
-        #[arg(long)]
-        demo: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
     },
     /// Apply pending database migrations.
-    Migrate,
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Manage user accounts.
-    #[command(subcommand)]
-    User(user::UserCommand),
+    User {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        command: user::UserCommand,
+    },
     /// Manage OAuth clients.
-    #[command(subcommand)]
-    Client(client::ClientCommand),
+    Client {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        command: client::ClientCommand,
+    },
     /// Manage signing keys.
-    #[command(subcommand)]
-    Keys(keys::KeysCommand),
-    /// Check the audit trail.
-    #[command(subcommand)]
-    Audit(audit::AuditCommand),
+    Keys {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        command: keys::KeysCommand,
+    },
+    /// Read, export and check the audit trail.
+    Audit {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
+}
+
+impl Command {
+    /// The settings file and the flags that override settings.
+    fn overrides(&self) -> (Option<PathBuf>, Overrides) {
+        let (database, serve) = match self {
+            Command::Serve { database, serve } => (database, Some(serve)),
+            Command::Migrate { database }
+            | Command::User { database, .. }
+            | Command::Client { database, .. }
+            | Command::Keys { database, .. }
+            | Command::Audit { database, .. } => (database, None),
+        };
+        let overrides = Overrides {
+            database_url: database.database_url.clone(),
+            listen: serve.and_then(|s| s.listen.clone()),
+            issuer: serve.and_then(|s| s.issuer.clone()),
+            log_format: serve.and_then(|s| s.log_format),
+        };
+        (database.config.clone(), overrides)
+    }
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let overrides = Overrides {
-        database_url: cli.database_url,
-        listen: cli.listen,
-        issuer: cli.issuer,
-        log_format: cli.log_format,
-    };
-    let settings = match Settings::load(cli.config.as_deref(), &overrides) {
+    let (config, overrides) = cli.command.overrides();
+    let settings = match Settings::load(config.as_deref(), &overrides) {
         Ok(settings) => settings,
         Err(e) => return fail(&e),
     };
@@ -95,14 +147,14 @@ pub fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async move {
         match cli.command {
-            Command::Serve { demo } => serve::run(settings, demo).await,
-            Command::Migrate => connect(&settings)
+            Command::Serve { serve, .. } => serve::run(settings, serve.demo).await,
+            Command::Migrate { .. } => connect(&settings)
                 .await
                 .map(|_| println!("database is up to date")),
-            Command::User(command) => user::run(&settings, command).await,
-            Command::Client(command) => client::run(&settings, command).await,
-            Command::Keys(command) => keys::run(&settings, command).await,
-            Command::Audit(command) => audit::run(&settings, command).await,
+            Command::User { command, .. } => user::run(&settings, command).await,
+            Command::Client { command, .. } => client::run(&settings, command).await,
+            Command::Keys { command, .. } => keys::run(&settings, command).await,
+            Command::Audit { command, .. } => audit::run(&settings, command).await,
         }
     });
     match outcome {

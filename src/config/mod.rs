@@ -2,6 +2,7 @@
 //! variables, then command-line flags; later layers win. A bad setting stops the
 //! start with a message that names it.
 
+mod load_error;
 mod policy;
 mod sign_in;
 mod validate;
@@ -191,7 +192,7 @@ impl Settings {
             .merge(env)
             .merge(Serialized::defaults(overrides))
             .extract()
-            .map_err(|e| format!("invalid setting: {e}"))?;
+            .map_err(load_error::describe)?;
         settings.validate()?;
         Ok(settings)
     }

@@ -103,9 +103,9 @@ impl Settings {
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr, String> {
-        self.listen.parse().map_err(|_| {
+        socket_addr(&self.listen).ok_or_else(|| {
             format!(
-                "listen (BEHALF_LISTEN): {:?} is not an address like 127.0.0.1:8080",
+                "listen (BEHALF_LISTEN): {:?} is not an address like 127.0.0.1:8080 or localhost:8080",
                 self.listen
             )
         })
@@ -116,9 +116,9 @@ impl Settings {
         let Some(listen) = &self.metrics_listen else {
             return Ok(None);
         };
-        let address: SocketAddr = listen.parse().map_err(|_| {
+        let address = socket_addr(listen).ok_or_else(|| {
             format!(
-                "metrics_listen (BEHALF_METRICS_LISTEN): {listen:?} is not an address like 127.0.0.1:9090"
+                "metrics_listen (BEHALF_METRICS_LISTEN): {listen:?} is not an address like 127.0.0.1:9090 or localhost:9090"
             )
         })?;
         if address.port() != 0 && Ok(address) == self.listen_addr() {
@@ -141,6 +141,18 @@ impl Settings {
                 .to_string()
         })
     }
+}
+
+/// `IP:PORT`, or `localhost:PORT` for the IPv4 loopback (no name lookup: `localhost`
+/// is loopback by definition, RFC 6761 §6.3).
+fn socket_addr(listen: &str) -> Option<SocketAddr> {
+    if let Some(port) = listen.strip_prefix("localhost:") {
+        return port
+            .parse::<u16>()
+            .ok()
+            .map(|port| SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)));
+    }
+    listen.parse().ok()
 }
 
 /// An issuer is an https URL (or http on a loopback host) with no query or fragment.
@@ -169,6 +181,25 @@ pub fn is_loopback_host(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn localhost_listens_on_the_ipv4_loopback() {
+        let settings = |listen: &str| Settings {
+            listen: listen.into(),
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings("localhost:8080").listen_addr(),
+            Ok(SocketAddr::from(([127, 0, 0, 1], 8080)))
+        );
+        assert!(
+            settings("localhost:http")
+                .listen_addr()
+                .unwrap_err()
+                .contains("BEHALF_LISTEN")
+        );
+        assert!(settings("example.com:80").listen_addr().is_err());
+    }
 
     #[test]
     fn issuers_must_be_https_or_loopback() {

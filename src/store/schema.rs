@@ -24,6 +24,9 @@ diesel::table! {
         is_agent -> Bool,
         created_at -> BigInt,
         disabled_at -> Nullable<BigInt>,
+        email -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        team -> Nullable<Text>,
     }
 }
 

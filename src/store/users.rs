@@ -1,5 +1,5 @@
 //! The `users` table: accounts with a stable `sub`, a username, an argon2id
-//! password hash, and the agent role.
+//! password hash, the agent role, and an optional email, display name and team.
 
 use super::schema::users;
 use super::{AnyConnection, StoreError};
@@ -14,6 +14,11 @@ pub struct UserRow {
     pub is_agent: bool,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
+    pub email: Option<String>,
+    /// The name shown to people (`name` on the command line and in JSON).
+    pub display_name: Option<String>,
+    /// An agent's team (DESIGN.md "People, agents and teams").
+    pub team: Option<String>,
 }
 
 impl UserRow {
@@ -52,6 +57,26 @@ impl UserRow {
             .filter(users::sub.eq_any(subs))
             .select(Self::as_select())
             .load(conn)?)
+    }
+
+    /// Every user, by username (`behalf user list`).
+    pub fn all(conn: &mut AnyConnection) -> Result<Vec<Self>, StoreError> {
+        Ok(users::table
+            .order(users::username.asc())
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
+    /// Replaces the password hash; `false` if no such user.
+    pub fn set_password_hash(
+        conn: &mut AnyConnection,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<bool, StoreError> {
+        let updated = diesel::update(users::table.filter(users::username.eq(username)))
+            .set(users::password_hash.eq(password_hash))
+            .execute(conn)?;
+        Ok(updated == 1)
     }
 
     /// Marks the user disabled; `false` if no such user.

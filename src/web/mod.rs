@@ -20,6 +20,7 @@ pub mod login_csrf;
 pub mod no_store;
 pub mod not_found;
 pub mod pages;
+pub mod request_log;
 pub mod return_to;
 pub mod serve;
 pub mod session;

@@ -48,7 +48,7 @@ fn user_add_prints_the_new_sub_alone_on_one_line() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 1);
     assert!(lines[0].len() >= 22 && !lines[0].contains(' '));
-    let again = behalf(&db, &["user", "add", "alice"], None);
+    let again = behalf(&db, &["user", "add", "alice", "--no-password"], None);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }

@@ -10,6 +10,7 @@ use crate::audit::{self, Action};
 use crate::delegation::refusal::Refusal;
 use crate::store::grants::{EndedBy, GrantRow};
 use crate::store::{AnyConnection, Database, StoreError, TxError};
+use crate::telemetry::grant_events;
 use serde_json::json;
 
 /// Whether `sub`, ending as `by`, may end `grant` at `now`.
@@ -37,7 +38,7 @@ pub async fn end(
     sub: &str,
 ) -> Result<GrantView, Refusal> {
     let (id, sub) = (id.to_string(), sub.to_string());
-    Ok(db
+    let ended = db
         .transaction(move |c| {
             let grant = GrantRow::find(c, &id)?.ok_or(TxError::Abort(Refusal::NotFound))?;
             decide_end(&grant, by, &sub, now).map_err(TxError::Abort)?;
@@ -55,7 +56,9 @@ pub async fn end(
             let ended = GrantRow::find(c, &id)?.ok_or(TxError::Abort(Refusal::NotFound))?;
             Ok(view(&ended, now))
         })
-        .await?)
+        .await?;
+    grant_events::ended(&ended.id, &ended.agent, &ended.subject, by.as_str());
+    Ok(ended)
 }
 
 /// Ends every active grant where the disabled user `sub` is the subject or

@@ -10,6 +10,7 @@ use crate::delegation::policy;
 use crate::delegation::refusal::Refusal;
 use crate::store::users::UserRow;
 use crate::store::{Database, TxError};
+use crate::telemetry::grant_events;
 
 /// The form, as sent.
 pub struct GiveAccess {
@@ -63,7 +64,7 @@ pub async fn give(
     let given = decide_give(policy, client, &form)?;
     let (user, client_id, audience) =
         (user.clone(), client.client_id.clone(), audience.to_string());
-    Ok(db
+    let given = db
         .transaction(move |c| {
             let found = UserRow::find_by_username(c, &form.agent)?;
             let agent = decide_agent(&user, found).map_err(TxError::Abort)?;
@@ -84,7 +85,9 @@ pub async fn give(
             record(c, &grant, &user.sub, now)?;
             Ok(view(&grant, now))
         })
-        .await?)
+        .await?;
+    grant_events::given(&given.id, &given.agent, &given.subject);
+    Ok(given)
 }
 
 #[cfg(test)]

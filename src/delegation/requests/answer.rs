@@ -13,6 +13,7 @@ use crate::delegation::policy;
 use crate::delegation::refusal::Refusal;
 use crate::store::access_requests::{AccessRequestRow, RequestState};
 use crate::store::{AnyConnection, Database, TxError};
+use crate::telemetry::grant_events;
 use serde_json::json;
 
 /// What the user chose.
@@ -73,6 +74,7 @@ pub fn decide_answer(
 }
 
 /// The user `user_sub` answers request `id`. `audience`: what the grant allows.
+/// The answer is logged once committed (`telemetry::grant_events`).
 pub async fn answer(
     db: &Database,
     policy: &Policy,
@@ -84,11 +86,19 @@ pub async fn answer(
 ) -> Result<(), Refusal> {
     let (policy, audience) = (policy.clone(), audience.to_string());
     let (user_sub, id) = (user_sub.to_string(), id.to_string());
-    Ok(db
-        .transaction(move |c| record_answer(c, &policy, &audience, now, &user_sub, &id, answer))
-        .await?)
+    let (agent, grant) = {
+        let (user_sub, id) = (user_sub.clone(), id.clone());
+        db.transaction(move |c| record_answer(c, &policy, &audience, now, &user_sub, &id, answer))
+            .await?
+    };
+    match grant {
+        Some(grant) => grant_events::approved(&grant, &id, &agent, &user_sub),
+        None => grant_events::denied(&id, &agent, &user_sub),
+    }
+    Ok(())
 }
 
+/// Returns the request's agent and, for an approval, the new grant's id.
 fn record_answer(
     conn: &mut AnyConnection,
     policy: &Policy,
@@ -97,7 +107,7 @@ fn record_answer(
     user_sub: &str,
     id: &str,
     answer: Answer,
-) -> Result<(), TxError<Refusal>> {
+) -> Result<(String, Option<String>), TxError<Refusal>> {
     let row = find_for(conn, id, Owner::Subject(user_sub))?;
     match decide_answer(&row, answer, policy, now).map_err(TxError::Abort)? {
         Decision::Deny => {
@@ -133,9 +143,10 @@ fn record_answer(
                 return Err(lost_race(conn, id, now));
             }
             grants::record(conn, &grant, user_sub, now)?;
+            return Ok((row.agent_sub, Some(grant.id)));
         }
     }
-    Ok(())
+    Ok((row.agent_sub, None))
 }
 
 /// The conditional update found the request no longer pending: someone else's

@@ -26,6 +26,7 @@ use crate::store::grants::GrantRow;
 use crate::store::issued_tokens::{IssuedTokenRow, TokenKind};
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, TxError};
+use crate::telemetry::grant_events;
 use crate::tokens::access_token::{self, AccessTokenClaims, Actor, Audience};
 use crate::web::form::{OAuthForm, Parameters};
 use serde_json::json;
@@ -140,6 +141,9 @@ pub async fn grant(
         .db
         .transaction(move |c| record_exchange(c, &issuer, &policy, &client, &actor, exchange, now))
         .await?;
+    if let (Some(grant), Some(act)) = (&claims.grant_id, &claims.act) {
+        grant_events::used(grant, &act.sub, &claims.sub, &claims.client_id);
+    }
     let token = access_token::issue(&app.keys.snapshot(), &claims)
         .map_err(|_| OAuthError::server_error("no access-token signing key"))?;
     Ok(TokenResponse {

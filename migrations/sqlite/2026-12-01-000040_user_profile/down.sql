@@ -1,0 +1,3 @@
+ALTER TABLE users DROP COLUMN team;
+ALTER TABLE users DROP COLUMN display_name;
+ALTER TABLE users DROP COLUMN email;
