@@ -465,3 +465,30 @@ async fn error_pages_link_back_and_an_expired_form_never_says_reload() {
     assert_eq!(not_yours.status, StatusCode::NOT_FOUND);
     assert!(not_yours.body.contains("<a href=\"/account\">"));
 }
+
+/// DESIGN "People, agents and teams": the cards name the agent's team
+/// (`behalf user add bob --agent --team Support`).
+#[tokio::test]
+async fn the_cards_name_the_agents_team() {
+    use diesel::prelude::*;
+    let d = desk().await;
+    d.app
+        .state
+        .db
+        .run(|c| {
+            use behalf::store::schema::users;
+            diesel::update(users::table.filter(users::username.eq("bob")))
+                .set(users::team.eq("Billing support"))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let id = filed(&d, "read", 3600).await;
+    let page = alice(&d).await.get("/account").await;
+    let card = card(&page, &format!("data-request-id=\"{id}\""));
+    assert!(
+        card.contains("<dt>Agent</dt><dd>bob, Billing support</dd>"),
+        "{card}"
+    );
+}

@@ -33,10 +33,16 @@ pub struct Known<'a> {
     pub words: &'a HashMap<String, String>,
     /// Usernames by `sub` and client names by `client_id`.
     pub names: &'a HashMap<String, String>,
+    /// Agents' teams by `sub` (`behalf user add --team`).
+    pub teams: &'a HashMap<String, String>,
     pub now: i64,
 }
 
 impl Known<'_> {
+    fn team(&self, sub: &str) -> String {
+        self.teams.get(sub).cloned().unwrap_or_default()
+    }
+
     fn name(&self, id: &str) -> String {
         self.names
             .get(id)
@@ -114,7 +120,7 @@ pub fn duration_options(min: i64, max: i64, max_was_asked: bool) -> Vec<Duration
 pub struct PendingCard {
     id: String,
     agent: String,
-    /// The agent's team; empty until users carry one (issue 12, `users.team`).
+    /// The agent's team, when they have one.
     team: String,
     /// "bob's request (SUP-42)": the hidden end of each button's name.
     label: String,
@@ -136,7 +142,7 @@ pub fn pending(known: &Known, request: &AccessRequestRow, audience: &str, min: i
     PendingCard {
         id: request.id.clone(),
         label: whose(&agent, "request", &request.ticket, &asked_at.utc),
-        team: String::new(),
+        team: known.team(&request.agent_sub),
         reason: request.reason.clone(),
         ticket: request.ticket.clone(),
         tool: known.name(&request.client_id),
@@ -179,7 +185,7 @@ pub fn unanswered(known: &Known, request: &AccessRequestRow) -> UnansweredCard {
     UnansweredCard {
         id: request.id.clone(),
         label: whose(&agent, "request", &request.ticket, &asked_at.utc),
-        team: String::new(),
+        team: known.team(&request.agent_sub),
         reason: request.reason.clone(),
         ticket: request.ticket.clone(),
         tool: known.name(&request.client_id),
@@ -250,7 +256,7 @@ pub fn grant(known: &Known, grant: &GrantRow, events: Option<&Vec<AuditEventRow>
         id: grant.id.clone(),
         status: status.as_str(),
         label: whose(&agent, "access", &grant.ticket, &created_at.utc),
-        team: String::new(),
+        team: known.team(&grant.agent_sub),
         reason: grant.reason.clone(),
         ticket: grant.ticket.clone(),
         tool: known.name(&grant.client_id),

@@ -82,6 +82,7 @@ struct AccountData {
     grants: Vec<GrantRow>,
     events: HashMap<String, Vec<AuditEventRow>>,
     names: HashMap<String, String>,
+    teams: HashMap<String, String>,
     clients: Vec<ClientRow>,
     subject: Option<Subject>,
 }
@@ -159,15 +160,16 @@ fn load(
     subs.sort();
     subs.dedup();
     let clients = ClientRow::all(conn)?;
+    let users = UserRow::find_by_subs(conn, &subs)?;
+    let teams = users
+        .iter()
+        .filter_map(|u| Some((u.sub.clone(), u.team.clone()?)))
+        .collect();
     // Clients act too (an app checking a token): their names, beside the users'.
     let names = clients
         .iter()
         .map(|c| (c.client_id.clone(), c.name.clone()))
-        .chain(
-            UserRow::find_by_subs(conn, &subs)?
-                .into_iter()
-                .map(|u| (u.sub, u.username)),
-        )
+        .chain(users.into_iter().map(|u| (u.sub, u.username)))
         .collect();
     Ok(AccountData {
         pending,
@@ -176,6 +178,7 @@ fn load(
         grants,
         events,
         names,
+        teams,
         clients,
         subject,
     })
@@ -238,6 +241,7 @@ async fn render_page(
     let known = Known {
         words: &policy.scope_descriptions,
         names: &data.names,
+        teams: &data.teams,
         now,
     };
     let pending: Vec<PendingCard> = data
