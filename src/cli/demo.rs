@@ -21,6 +21,21 @@ pub const RESOURCE_SERVER: &str = "demo-api";
 pub const RESOURCE_SERVER_SECRET: &str = "demo-api-secret-for-local-trials-only";
 pub const ALICE_PASSWORD: &str = "alice-demo-password";
 pub const BOB_PASSWORD: &str = "bob-demo-password";
+/// Plain words for the demo's scopes on the consent screen, where the operator
+/// gave none (`[policy.scope_descriptions]`).
+const SCOPE_WORDS: [(&str, &str); 2] = [
+    ("read", "See your orders, invoices and account details"),
+    ("write", "Change your orders and account details"),
+];
+
+pub fn describe_scopes(words: &mut std::collections::HashMap<String, String>) {
+    for (scope, description) in SCOPE_WORDS {
+        words
+            .entry(scope.into())
+            .or_insert_with(|| description.into());
+    }
+}
+
 /// bob's team.
 pub const TEAM: &str = "Support";
 

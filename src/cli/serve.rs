@@ -7,7 +7,10 @@ use crate::config::Settings;
 use crate::startup::Application;
 use std::sync::Arc;
 
-pub async fn run(settings: Settings, demo: bool) -> Result<(), String> {
+pub async fn run(mut settings: Settings, demo: bool) -> Result<(), String> {
+    if demo {
+        demo::describe_scopes(&mut settings.policy.scope_descriptions);
+    }
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     let state = app.state();
     let walkthrough = if demo {

@@ -74,6 +74,14 @@ async fn the_demo_walkthrough_works_by_copy_and_paste() {
     assert_eq!(signed_in.status, reqwest::StatusCode::SEE_OTHER);
     let page = browser.get("/account").await;
     assert!(page.body.contains(&request_id));
+    // The demo's scopes and agent read as a person would (issue 12 item 10).
+    assert!(
+        page.body
+            .contains("See your orders, invoices and account details"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("bob, Support"), "{}", page.body);
     let approved = browser
         .post(
             &format!("/account/requests/{request_id}/approve"),
