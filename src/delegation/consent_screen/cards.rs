@@ -37,14 +37,14 @@ pub struct Known<'a> {
 }
 
 impl Known<'_> {
-    fn name(&self, id: &str) -> String {
+    pub(super) fn name(&self, id: &str) -> String {
         self.names
             .get(id)
             .cloned()
             .unwrap_or_else(|| id.to_string())
     }
 
-    fn scopes(&self, scopes: &str) -> Vec<ScopeView> {
+    pub(super) fn scopes(&self, scopes: &str) -> Vec<ScopeView> {
         scopes
             .split(' ')
             .filter(|s| !s.is_empty())
