@@ -105,6 +105,10 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .route("/account/requests/{id}/deny", post(forms::deny))
         .route("/account/grants", post(forms::create))
         .route("/account/grants/{id}/revoke", post(forms::revoke))
+        .route(
+            "/account/apps/{client_id}/withdraw",
+            post(forms::withdraw_app),
+        )
         .route("/static/behalf.css", get(pages::stylesheet))
         .route("/static/behalf.js", get(pages::script))
         .route("/healthz", get(health::healthz))

@@ -12,12 +12,14 @@ pub enum Action {
     TokenIntrospected,
     TokenRevoked,
     SessionSignedIn,
+    /// A user withdrew an app's consent (`/account/apps/{client_id}/withdraw`).
+    AppConsentWithdrawn,
     /// The trail was re-keyed at start-up (`rekey`, docs/security.md N6).
     AuditChainKeyed,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Self::AccessRequestCreated,
         Self::AccessRequestDenied,
         Self::AccessRequestCancelled,
@@ -27,6 +29,7 @@ impl Action {
         Self::TokenIntrospected,
         Self::TokenRevoked,
         Self::SessionSignedIn,
+        Self::AppConsentWithdrawn,
         Self::AuditChainKeyed,
     ];
 
@@ -42,6 +45,7 @@ impl Action {
             Self::TokenIntrospected => "token.introspected",
             Self::TokenRevoked => "token.revoked",
             Self::SessionSignedIn => "session.signed_in",
+            Self::AppConsentWithdrawn => "app_consent.withdrawn",
             Self::AuditChainKeyed => "audit.chain_keyed",
         }
     }

@@ -131,7 +131,7 @@ fn rotate(
     ))?;
     let user = UserRow::find_by_sub(conn, &row.user_sub)?;
     let consent = match (&user, client.first_party) {
-        (Some(user), false) => AppConsentRow::find(conn, &user.sub, &client.client_id)?,
+        (Some(user), false) => AppConsentRow::find_for_update(conn, &user.sub, &client.client_id)?,
         _ => None,
     };
     let scopes = decide_rotation(

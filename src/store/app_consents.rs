@@ -27,6 +27,47 @@ impl AppConsentRow {
             .optional()?)
     }
 
+    /// As `find`, inside a write transaction that must not race a withdrawal:
+    /// on PostgreSQL the row is locked (`FOR UPDATE`), so a refresh waits for a
+    /// concurrent withdrawal and then finds no consent, or the withdrawal waits
+    /// and then revokes what the refresh issued. SQLite's writes are serial.
+    pub fn find_for_update(
+        conn: &mut AnyConnection,
+        user_sub: &str,
+        client_id: &str,
+    ) -> Result<Option<Self>, StoreError> {
+        match conn {
+            AnyConnection::Postgresql(c) => Ok(app_consents::table
+                .find((user_sub, client_id))
+                .select(Self::as_select())
+                .for_update()
+                .get_result(c)
+                .optional()?),
+            AnyConnection::Sqlite(_) => Self::find(conn, user_sub, client_id),
+        }
+    }
+
+    /// The user's remembered consents, the most recent first.
+    pub fn for_user(conn: &mut AnyConnection, user_sub: &str) -> Result<Vec<Self>, StoreError> {
+        Ok(app_consents::table
+            .filter(app_consents::user_sub.eq(user_sub))
+            .order((
+                app_consents::granted_at.desc(),
+                app_consents::client_id.asc(),
+            ))
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
+    /// Forgets the user's consent to the app; how many rows went (0 or 1).
+    pub fn delete(
+        conn: &mut AnyConnection,
+        user_sub: &str,
+        client_id: &str,
+    ) -> Result<usize, StoreError> {
+        Ok(diesel::delete(app_consents::table.find((user_sub, client_id))).execute(conn)?)
+    }
+
     /// The remembered consent, locked for this transaction: a row is created
     /// (with no scopes) if there is none, and touched, so that a concurrent
     /// consent for the same user and app waits for this one and then reads what

@@ -29,6 +29,22 @@ impl AuthorizationCodeRow {
         Ok(())
     }
 
+    /// Deletes the user's unredeemed codes for one client (a withdrawn app
+    /// consent: a code issued just before cannot bring the access back).
+    pub fn delete_unredeemed(
+        conn: &mut AnyConnection,
+        user_sub: &str,
+        client_id: &str,
+    ) -> Result<usize, StoreError> {
+        Ok(diesel::delete(
+            authorization_codes::table
+                .filter(authorization_codes::user_sub.eq(user_sub))
+                .filter(authorization_codes::client_id.eq(client_id))
+                .filter(authorization_codes::redeemed_at.is_null()),
+        )
+        .execute(conn)?)
+    }
+
     /// Marks the code redeemed if nobody has, and it is still live. `true` if this call won.
     pub fn claim(conn: &mut AnyConnection, id: &str, now: i64) -> Result<bool, StoreError> {
         let updated = diesel::update(

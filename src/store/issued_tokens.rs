@@ -102,6 +102,25 @@ impl IssuedTokenRow {
         .execute(conn)?)
     }
 
+    /// Revokes the user's own access tokens of one client, not those minted
+    /// under a grant (a withdrawn app consent; grants end on their own).
+    pub fn revoke_user_client(
+        conn: &mut AnyConnection,
+        subject: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        Ok(diesel::update(
+            issued_tokens::table
+                .filter(issued_tokens::subject.eq(subject))
+                .filter(issued_tokens::client_id.eq(client_id))
+                .filter(issued_tokens::grant_id.is_null())
+                .filter(issued_tokens::revoked_at.is_null()),
+        )
+        .set(issued_tokens::revoked_at.eq(now))
+        .execute(conn)?)
+    }
+
     pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Self>, StoreError> {
         Ok(native!(conn, |c| issued_tokens::table
             .find(id)

@@ -80,4 +80,21 @@ impl RefreshTokenRow {
         .set(refresh_tokens::revoked_at.eq(now))
         .execute(conn)?)
     }
+
+    /// Revokes the user's live refresh tokens of one client (a withdrawn app consent).
+    pub fn revoke_user_client(
+        conn: &mut AnyConnection,
+        sub: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        Ok(diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::user_sub.eq(sub))
+                .filter(refresh_tokens::client_id.eq(client_id))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(now))
+        .execute(conn)?)
+    }
 }

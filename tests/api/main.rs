@@ -4,6 +4,7 @@
 
 mod access_requests;
 mod answer_races;
+mod app_consents;
 mod audit_chain;
 mod authorization_flow;
 mod authorize_errors;

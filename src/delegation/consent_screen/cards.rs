@@ -43,14 +43,14 @@ impl Known<'_> {
         self.teams.get(sub).cloned().unwrap_or_default()
     }
 
-    fn name(&self, id: &str) -> String {
+    pub(super) fn name(&self, id: &str) -> String {
         self.names
             .get(id)
             .cloned()
             .unwrap_or_else(|| id.to_string())
     }
 
-    fn scopes(&self, scopes: &str) -> Vec<ScopeView> {
+    pub(super) fn scopes(&self, scopes: &str) -> Vec<ScopeView> {
         scopes
             .split(' ')
             .filter(|s| !s.is_empty())

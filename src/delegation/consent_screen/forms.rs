@@ -2,7 +2,8 @@
 //! `duration` in seconds, optional repeated `scope`; `narrow=1` marks a form
 //! whose unticked boxes mean "fewer scopes"), `.../deny`,
 //! `POST /account/grants/{id}/revoke`, and `POST /account/grants` (a grant on
-//! the user's own initiative; `Accept: application/json` answers 201 with it).
+//! the user's own initiative; `Accept: application/json` answers 201 with it),
+//! and `POST /account/apps/{client_id}/withdraw` (`oauth::authorize::withdraw`).
 //! Each checks the session's CSRF token and answers 303 to `/account` with
 //! what was done (`/account?done=approved&request=ID`: `notice`); a refusal
 //! becomes a page here and nowhere else (`refusal_page`).
@@ -14,6 +15,7 @@ use crate::delegation::api::refusal_json;
 use crate::delegation::grants::{self, GiveAccess};
 use crate::delegation::refusal::Refusal;
 use crate::delegation::requests::{self, Answer};
+use crate::oauth::authorize::withdraw;
 use crate::store::grants::EndedBy;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
@@ -162,6 +164,30 @@ pub async fn revoke(
         .await
         .map(|_| ());
     done(&app, &s, &u, (Done::Ended, &id), result).await
+}
+
+/// Withdraws the user's consent to the app: the same 303 whether or not they had allowed it.
+pub async fn withdraw_app(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    Path(client_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (_, s, u) = match form_user(&app, &headers, &body).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let (sub, id, now) = (u.sub.clone(), client_id.clone(), app.now());
+    let result = app
+        .db
+        .write(move |c| withdraw::withdraw(c, &sub, &id, now))
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            tracing::error!(error = %e, "storage failed");
+            Refusal::Unavailable
+        });
+    done(&app, &s, &u, (Done::Withdrawn, &client_id), result).await
 }
 
 /// Reads the give-access form and gives the grant.

@@ -1,5 +1,6 @@
 //! What `/account` says after an action (post/redirect/get): each form answers
-//! 303 to `/account?done=<outcome>&request=<id>` (or `&grant=<id>`), and the
+//! 303 to `/account?done=<outcome>&request=<id>` (or `&grant=<id>`, or
+//! `&app=<client_id>` after a withdrawal), and the
 //! page builds the sentence here from a closed list of outcomes and the
 //! user's own rows. Nothing of the query's text is ever shown: an unknown
 //! outcome shows nothing, an id that is not the user's only the plain outcome.
@@ -12,6 +13,8 @@ pub enum Done {
     Denied,
     Ended,
     Given,
+    /// An app's consent withdrawn (keyed by `app`).
+    Withdrawn,
 }
 
 impl Done {
@@ -21,6 +24,7 @@ impl Done {
             "denied" => Some(Self::Denied),
             "ended" => Some(Self::Ended),
             "given" => Some(Self::Given),
+            "withdrawn" => Some(Self::Withdrawn),
             _ => None,
         }
     }
@@ -31,21 +35,22 @@ impl Done {
             Self::Denied => "denied",
             Self::Ended => "ended",
             Self::Given => "given",
+            Self::Withdrawn => "withdrawn",
         }
     }
 
-    /// Whether the outcome is about a request (else a grant).
-    pub fn about_request(self) -> bool {
-        matches!(self, Self::Approved | Self::Denied)
+    /// The query key of what the outcome is about: a request, a grant or an app.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Approved | Self::Denied => "request",
+            Self::Ended | Self::Given => "grant",
+            Self::Withdrawn => "app",
+        }
     }
 
     /// Where the form sends the browser: the id only when it is a plain identifier.
     pub fn location(self, id: &str) -> String {
-        let key = if self.about_request() {
-            "request"
-        } else {
-            "grant"
-        };
+        let key = self.key();
         let plain = !id.is_empty()
             && id.len() <= 64
             && id
@@ -58,10 +63,12 @@ impl Done {
     }
 }
 
-/// The request or grant the outcome is about, as the user's own rows tell it.
+/// The request, grant or app the outcome is about, as the user's own rows
+/// (or, for an app, the client registry) tell it.
 pub struct About {
     /// "bob's request (SUP-42)" or "bob's access (SUP-42)" (`labels::whose`).
     pub label: String,
+    /// The agent's username, or the app's registered name.
     pub agent: String,
     /// The duration granted (approved, given).
     pub seconds: i64,
@@ -89,10 +96,14 @@ pub fn sentence(done: Done, about: Option<&About>) -> String {
             a.agent,
             exact_duration(a.seconds)
         ),
+        (Done::Withdrawn, Some(a)) => {
+            format!("You withdrew {}'s access. It must ask you again.", a.agent)
+        }
         (Done::Approved, None) => "You approved the request.".into(),
         (Done::Denied, None) => "You denied the request.".into(),
         (Done::Ended, None) => "You ended the access.".into(),
         (Done::Given, None) => "You gave access.".into(),
+        (Done::Withdrawn, None) => "You withdrew the app's access.".into(),
     }
 }
 
@@ -126,5 +137,19 @@ mod tests {
             "You approved bob's request (SUP-42). bob can act in your account for 1 hour 30 minutes."
         );
         assert_eq!(sentence(Done::Denied, None), "You denied the request.");
+        let app = About {
+            label: String::new(),
+            agent: "Example Shop".into(),
+            seconds: 0,
+        };
+        assert_eq!(
+            sentence(Done::Withdrawn, Some(&app)),
+            "You withdrew Example Shop's access. It must ask you again."
+        );
+        assert_eq!(
+            Done::Withdrawn.location("shop"),
+            "/account?done=withdrawn&app=shop"
+        );
+        assert_eq!(Done::parse("withdrawn"), Some(Done::Withdrawn));
     }
 }

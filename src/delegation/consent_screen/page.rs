@@ -1,7 +1,8 @@
 //! `GET /account`: the consent screen (docs/contract.md "Consent screen"). Pending requests
 //! with approve (shorter, fewer scopes) and deny; active grants with the time
 //! left and "End access now"; ended grants and unanswered requests and why; the
-//! activity under each grant (from the audit trail); the notice after an action
+//! activity under each grant (from the audit trail); the apps the user allowed,
+//! each with "Withdraw"; the notice after an action
 //! (`notice`); and a form to give access on the user's own initiative. The
 //! cards are drawn in `cards`. Read-only: it changes nothing.
 //! Paged (`?page=N`): at most `PAGE` pending requests and `PAGE` ended grants
@@ -15,6 +16,7 @@ use super::times;
 use crate::app::{App, AppState};
 use crate::clients::Client;
 use crate::store::access_requests::AccessRequestRow;
+use crate::store::app_consents::AppConsentRow;
 use crate::store::audit_events::{self, AuditEventRow};
 use crate::store::clients::ClientRow;
 use crate::store::grants::GrantRow;
@@ -40,6 +42,7 @@ pub struct PageQuery {
     done: Option<String>,
     request: Option<String>,
     grant: Option<String>,
+    app: Option<String>,
 }
 
 impl PageQuery {
@@ -54,9 +57,10 @@ impl PageQuery {
     /// The outcome to report, and the id of the request or grant it is about.
     fn done(&self) -> Option<(Done, Option<String>)> {
         let done = Done::parse(self.done.as_deref()?)?;
-        let id = match done.about_request() {
-            true => self.request.clone(),
-            false => self.grant.clone(),
+        let id = match done.key() {
+            "request" => self.request.clone(),
+            "grant" => self.grant.clone(),
+            _ => self.app.clone(),
         };
         Some((done, id))
     }
@@ -68,10 +72,20 @@ struct ClientOption {
     name: String,
 }
 
-/// The row a notice is about, when it is the user's own.
+/// One remembered app consent, as the "Apps you allowed" section shows it.
+#[derive(Serialize)]
+struct AppCard {
+    client_id: String,
+    name: String,
+    scopes: Vec<cards::ScopeView>,
+    since: times::TimeView,
+}
+
+/// The row a notice is about, when it is the user's own (an app: its registered name).
 enum Subject {
     Request(AccessRequestRow),
     Grant(GrantRow),
+    App(String),
 }
 
 struct AccountData {
@@ -84,6 +98,7 @@ struct AccountData {
     names: HashMap<String, String>,
     teams: HashMap<String, String>,
     clients: Vec<ClientRow>,
+    consents: Vec<AppConsentRow>,
     subject: Option<Subject>,
 }
 
@@ -103,13 +118,14 @@ fn own_subject(
     let Some((done, Some(id))) = about else {
         return Ok(None);
     };
-    Ok(match done.about_request() {
-        true => AccessRequestRow::find(conn, &id)?
+    Ok(match done.key() {
+        "request" => AccessRequestRow::find(conn, &id)?
             .filter(|r| r.subject_sub == sub)
             .map(Subject::Request),
-        false => GrantRow::find(conn, &id)?
+        "grant" => GrantRow::find(conn, &id)?
             .filter(|g| g.subject_sub == sub)
             .map(Subject::Grant),
+        _ => ClientRow::find(conn, &id)?.map(|c| Subject::App(c.name)),
     })
 }
 
@@ -147,7 +163,7 @@ fn load(
     let subject_agent = match &subject {
         Some(Subject::Request(r)) => Some(r.agent_sub.clone()),
         Some(Subject::Grant(g)) => Some(g.agent_sub.clone()),
-        None => None,
+        Some(Subject::App(_)) | None => None,
     };
     let mut subs: Vec<String> = pending
         .iter()
@@ -180,6 +196,7 @@ fn load(
         names,
         teams,
         clients,
+        consents: AppConsentRow::for_user(conn, sub)?,
         subject,
     })
 }
@@ -206,6 +223,11 @@ fn notice_text(done: Done, subject: Option<&Subject>, names: &HashMap<String, St
                 seconds: g.expires_at - g.created_at,
             })
         }
+        Some(Subject::App(name)) => Some(About {
+            label: String::new(),
+            agent: name.clone(),
+            seconds: 0,
+        }),
         None => None,
     };
     notice::sentence(done, about.as_ref())
@@ -270,6 +292,17 @@ async fn render_page(
             name: c.name,
         })
         .collect();
+    let apps: Vec<AppCard> = data
+        .consents
+        .iter()
+        .filter(|c| !c.scope_list().is_empty())
+        .map(|c| AppCard {
+            client_id: c.client_id.clone(),
+            name: known.name(&c.client_id),
+            scopes: known.scopes(&c.scopes),
+            since: times::at(c.granted_at),
+        })
+        .collect();
     let notice = done
         .map(|(done, _)| notice_text(done, data.subject.as_ref(), &data.names))
         .unwrap_or_default();
@@ -283,6 +316,7 @@ async fn render_page(
     context.insert("ended", &ended);
     context.insert("unanswered", &unanswered);
     context.insert("support_clients", &support_clients);
+    context.insert("apps", &apps);
     context.insert("previous_page", &(page > 1).then(|| page - 1));
     context.insert("next_page", &data.more.then_some(page + 1));
     context.insert(

@@ -7,3 +7,4 @@ pub mod endpoint;
 pub mod redirect;
 pub mod request;
 pub mod response;
+pub mod withdraw;
