@@ -1,5 +1,5 @@
 //! Matching a requested `redirect_uri` against a registered one
-//! (`oauth::authorize::request::redirect_uri_matches`), for a public and a
+//! (`oauth::authorize::redirect_uri::redirect_uri_matches`), for a public and a
 //! confidential client, with the registered URI one that registration accepts
 //! (`oauth::registration::validate_redirect_uri`). Input: `requested\nregistered`.
 //! Properties (RFC 6749 §3.1.2, RFC 8252 §7.3, RFC 9700 §4.1.3; docs/security.md
@@ -11,7 +11,7 @@
 #![no_main]
 
 use behalf::clients::Client;
-use behalf::oauth::authorize::request::redirect_uri_matches;
+use behalf::oauth::authorize::redirect_uri::redirect_uri_matches;
 use behalf::oauth::registration::validate_redirect_uri;
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;

@@ -1,6 +1,7 @@
 //! Registering a client (used by `behalf client add` and the demo): the rules a
 //! registration must meet (docs/security.md A3) and the row it becomes.
 
+use super::authorize::redirect_uri::is_valid_port;
 use super::scope::is_scope_token;
 use crate::clients::GrantType;
 use crate::config::is_loopback_host;
@@ -123,11 +124,7 @@ fn port_is_valid(authority: &str) -> bool {
     };
     match after_host.strip_prefix(':') {
         None => after_host.is_empty(),
-        Some(port) => {
-            port.len() <= 5
-                && port.bytes().all(|b| b.is_ascii_digit())
-                && port.parse::<u16>().is_ok_and(|p| p > 0)
-        }
+        Some(port) => is_valid_port(port),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod app_consent;
 pub mod decision;
 pub mod endpoint;
 pub mod redirect;
+pub mod redirect_uri;
 pub mod request;
 pub mod response;
 pub mod withdraw;
