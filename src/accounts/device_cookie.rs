@@ -59,11 +59,7 @@ impl Device {
 
 /// The `Set-Cookie` value; `secure` under an https issuer.
 pub fn set_cookie(secure: bool, value: &str) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={value}; Max-Age={LIFETIME_SECONDS}; Path=/login; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .expect("cookie values are base64url")
+    crate::web::cookies::set(COOKIE, value, "/login", Some(LIFETIME_SECONDS), secure)
 }
 
 #[cfg(test)]

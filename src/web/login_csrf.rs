@@ -39,19 +39,11 @@ pub fn matches(mac: &ServerMac, headers: &HeaderMap, presented: Option<&str>) ->
 
 /// `secure`: the issuer is https. Lives as long as the sign-in form may wait.
 pub fn set_cookie(secure: bool, value: &str) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}={value}; Max-Age=3600; Path=/login; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .expect("cookie values are base64url")
+    super::cookies::set(COOKIE, value, "/login", Some(3600), secure)
 }
 
 pub fn clear_cookie(secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{COOKIE}=; Max-Age=0; Path=/login; HttpOnly; SameSite=Lax{secure}"
-    ))
-    .expect("static cookie")
+    super::cookies::set(COOKIE, "", "/login", Some(0), secure)
 }
 
 #[cfg(test)]

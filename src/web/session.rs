@@ -64,24 +64,11 @@ pub fn csrf_matches(session: &SessionRow, presented: Option<&str>) -> bool {
     presented.is_some_and(|p| bool::from(p.as_bytes().ct_eq(session.csrf_token.as_bytes())))
 }
 
-fn cookie_attributes(secure: bool) -> &'static str {
-    if secure {
-        "Path=/; HttpOnly; SameSite=Lax; Secure"
-    } else {
-        "Path=/; HttpOnly; SameSite=Lax"
-    }
-}
-
 /// `secure`: the issuer is https (`App::secure_cookies`).
 pub fn set_cookie(secure: bool, value: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("{COOKIE}={value}; {}", cookie_attributes(secure)))
-        .expect("cookie values are base64url")
+    super::cookies::set(COOKIE, value, "/", None, secure)
 }
 
 pub fn clear_cookie(secure: bool) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{COOKIE}=; Max-Age=0; {}",
-        cookie_attributes(secure)
-    ))
-    .expect("static cookie")
+    super::cookies::set(COOKIE, "", "/", Some(0), secure)
 }
