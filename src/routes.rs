@@ -6,7 +6,7 @@
 use crate::accounts::sign_in;
 use crate::app::AppState;
 use crate::delegation::api;
-use crate::delegation::consent_screen::{forms, home, page};
+use crate::delegation::consent_screen::{allow_support, forms, home, page};
 use crate::oauth::authorize::{app_consent, endpoint};
 use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
 use crate::ops::{health, metrics};
@@ -103,7 +103,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .route("/account", get(page::show))
         .route("/account/requests/{id}/approve", post(forms::approve))
         .route("/account/requests/{id}/deny", post(forms::deny))
-        .route("/account/grants", post(forms::create))
+        .route("/account/grants", post(allow_support::create))
         .route("/account/grants/{id}/revoke", post(forms::revoke))
         .route(
             "/account/apps/{client_id}/withdraw",

@@ -2,7 +2,9 @@
 //! that a test says only what differs (`Client { is_public: true, ..client(..) }`).
 
 use crate::clients::{Client, GrantType};
+use crate::store::access_requests::{AccessRequestRow, RequestState};
 use crate::store::app_consents::AppConsentRow;
+use crate::store::clients::ClientRow;
 use crate::store::grants::GrantRow;
 use crate::store::users::UserRow;
 
@@ -18,6 +20,28 @@ pub fn client(id: &str, grants: &[GrantType], scopes: &[&str]) -> Client {
         grant_types: grants.to_vec(),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         audiences: vec![],
+        delegated_sign_in: false,
+        initiate_login_uri: None,
+        backchannel_logout_uri: None,
+    }
+}
+
+/// The stored row of a confidential third-party client named by its id.
+pub fn client_row(id: &str) -> ClientRow {
+    ClientRow {
+        client_id: id.into(),
+        secret_hash: Some(vec![0; 32]),
+        is_public: false,
+        first_party: false,
+        name: id.into(),
+        redirect_uris: String::new(),
+        grant_types: String::new(),
+        scopes: String::new(),
+        audiences: String::new(),
+        created_at: 0,
+        delegated_sign_in: false,
+        initiate_login_uri: None,
+        backchannel_logout_uri: None,
     }
 }
 
@@ -41,7 +65,7 @@ pub fn grant(scopes: &str, audiences: &str) -> GrantRow {
     GrantRow {
         id: "g1".into(),
         subject_sub: "alice".into(),
-        agent_sub: "bob".into(),
+        agent_sub: Some("bob".into()),
         client_id: "desk".into(),
         scopes: scopes.into(),
         audiences: audiences.into(),
@@ -52,6 +76,8 @@ pub fn grant(scopes: &str, audiences: &str) -> GrantRow {
         expires_at: 1000,
         revoked_at: None,
         revoked_by: None,
+        team: None,
+        apps: String::new(),
     }
 }
 
@@ -62,5 +88,30 @@ pub fn consent(scopes: &str) -> AppConsentRow {
         client_id: "app".into(),
         scopes: scopes.into(),
         granted_at: 0,
+    }
+}
+
+/// bob's pending request `id` to `subject_sub` through `desk`, asked at 0.
+pub fn pending_request(
+    id: &str,
+    subject_sub: &str,
+    scopes: &str,
+    expires_at: i64,
+) -> AccessRequestRow {
+    AccessRequestRow {
+        id: id.into(),
+        agent_sub: "bob".into(),
+        subject_sub: subject_sub.into(),
+        client_id: "desk".into(),
+        scopes: scopes.into(),
+        duration: 600,
+        reason: "r".into(),
+        ticket: String::new(),
+        status: RequestState::Pending.as_str().into(),
+        created_at: 0,
+        expires_at,
+        decided_at: None,
+        grant_id: None,
+        apps: String::new(),
     }
 }

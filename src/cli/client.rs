@@ -59,6 +59,15 @@ pub struct ClientAdd {
     /// Name shown to users.
     #[arg(long)]
     name: Option<String>,
+    /// An app agents may sign in to as a user who allowed it (DESIGN.md "Delegated sign-in").
+    #[arg(long)]
+    delegated_sign_in: bool,
+    /// Where to start a sign-in at the app (OIDC Core §4, third-party-initiated login).
+    #[arg(long, value_name = "URI", requires = "delegated_sign_in")]
+    initiate_login_uri: Option<String>,
+    /// Where logout tokens go when a delegated session ends (OIDC Back-Channel Logout 1.0).
+    #[arg(long, value_name = "URI", requires = "delegated_sign_in")]
+    backchannel_logout_uri: Option<String>,
 }
 
 pub async fn run(settings: &Settings, command: ClientCommand) -> Result<(), String> {
@@ -117,6 +126,9 @@ fn described(client: &ClientRow) -> Value {
         "grant_types": words(&client.grant_types),
         "scopes": words(&client.scopes),
         "audiences": words(&client.audiences),
+        "delegated_sign_in": client.delegated_sign_in,
+        "initiate_login_uri": client.initiate_login_uri,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
         "created_at": crate::clock::rfc3339(client.created_at),
     })
 }
@@ -138,6 +150,9 @@ async fn add(settings: &Settings, args: ClientAdd) -> Result<(), String> {
             scopes: args.scopes,
             audiences: args.audiences,
             name: args.name,
+            delegated_sign_in: args.delegated_sign_in,
+            initiate_login_uri: args.initiate_login_uri,
+            backchannel_logout_uri: args.backchannel_logout_uri,
         },
         now(),
     )?;

@@ -28,6 +28,10 @@ pub struct Client {
     pub grant_types: Vec<GrantType>,
     pub scopes: Vec<String>,
     pub audiences: Vec<String>,
+    /// May appear in grants' `apps` (DESIGN.md "Delegated sign-in into any OIDC app").
+    pub delegated_sign_in: bool,
+    pub initiate_login_uri: Option<String>,
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl From<ClientRow> for Client {
@@ -45,6 +49,9 @@ impl From<ClientRow> for Client {
             is_public: row.is_public,
             first_party: row.first_party,
             name: row.name,
+            delegated_sign_in: row.delegated_sign_in,
+            initiate_login_uri: row.initiate_login_uri,
+            backchannel_logout_uri: row.backchannel_logout_uri,
         }
     }
 }

@@ -26,11 +26,18 @@ pub struct NewClient {
     pub scopes: Vec<String>,
     pub audiences: Vec<String>,
     pub name: Option<String>,
+    /// DESIGN.md "Delegated sign-in into any OIDC app": agents may sign in to it as a user.
+    pub delegated_sign_in: bool,
+    /// OIDC Core §4 (third-party-initiated login); only with `delegated_sign_in`.
+    pub initiate_login_uri: Option<String>,
+    /// OIDC Back-Channel Logout 1.0 §2.2; only with `delegated_sign_in`.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// The row to store, and the secret to hand to the operator once.
 pub fn register(new: NewClient, now: i64) -> Result<(ClientRow, Option<Secret<String>>), String> {
     validate_client_id(&new.client_id)?;
+    validate_delegated_sign_in(&new)?;
     for uri in &new.redirect_uris {
         validate_redirect_uri(uri)?;
     }
@@ -97,8 +104,68 @@ pub fn register(new: NewClient, now: i64) -> Result<(ClientRow, Option<Secret<St
         scopes: new.scopes.join(" "),
         audiences: new.audiences.join(" "),
         created_at: now,
+        delegated_sign_in: new.delegated_sign_in,
+        initiate_login_uri: new.initiate_login_uri,
+        backchannel_logout_uri: new.backchannel_logout_uri,
     };
     Ok((row, secret))
+}
+
+/// The delegated-sign-in URIs: only for such an app; https, or http on a
+/// loopback host; no fragment (OIDC Core §4, Back-Channel Logout 1.0 §2.2).
+fn validate_delegated_sign_in(new: &NewClient) -> Result<(), String> {
+    let uris = [
+        ("--initiate-login-uri", &new.initiate_login_uri),
+        ("--backchannel-logout-uri", &new.backchannel_logout_uri),
+    ];
+    for (flag, uri) in uris {
+        let Some(uri) = uri else { continue };
+        if !new.delegated_sign_in {
+            return Err(format!(
+                "{flag}: only for a client registered --delegated-sign-in"
+            ));
+        }
+        validate_app_uri(uri).map_err(|why| format!("{flag} {uri}: {why}"))?;
+    }
+    if new.delegated_sign_in && new.redirect_uris.is_empty() {
+        return Err(
+            "--delegated-sign-in: the app needs a --redirect-uri to sign in through".into(),
+        );
+    }
+    Ok(())
+}
+
+/// An absolute https URI, or http on a loopback host, without a fragment.
+fn validate_app_uri(uri: &str) -> Result<(), &'static str> {
+    if uri.contains('#') {
+        return Err("must not have a fragment");
+    }
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces");
+    }
+    let authority = |rest: &str| {
+        rest.split(['/', '?'])
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let ok = match (uri.strip_prefix("https://"), uri.strip_prefix("http://")) {
+        (Some(rest), _) => !authority(rest).is_empty() && port_is_valid(&authority(rest)),
+        (_, Some(rest)) => {
+            let authority = authority(rest);
+            let host = match authority.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or_default(),
+                None => authority.split(':').next().unwrap_or_default(),
+            };
+            is_loopback_host(host) && port_is_valid(&authority)
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("use https, or http on a loopback host")
+    }
 }
 
 fn validate_client_id(id: &str) -> Result<(), String> {

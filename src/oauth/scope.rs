@@ -51,6 +51,12 @@ pub fn describe(words: &std::collections::HashMap<String, String>, scope: &str) 
     }
 }
 
+/// OpenID Connect's own scopes (OIDC Core §5.4, §11): about signing in, never
+/// something to act with, so never offered for a grant.
+pub fn is_identity_scope(scope: &str) -> bool {
+    matches!(scope, "openid" | "profile" | "email" | "offline_access")
+}
+
 pub fn join(scopes: &[String]) -> Option<String> {
     (!scopes.is_empty()).then(|| scopes.join(" "))
 }

@@ -37,10 +37,6 @@ pub async fn bearer_user(
     }
 }
 
-fn user_active(conn: &mut AnyConnection, sub: &str) -> Result<bool, StoreError> {
-    Ok(UserRow::find_by_sub(conn, sub)?.is_some_and(|u| u.is_active()))
-}
-
 /// The store's half of the decision, for claims whose signature already checked out.
 pub fn is_recorded_active(
     conn: &mut AnyConnection,
@@ -73,11 +69,18 @@ pub fn active_subject(
     let active = match (&claims.grant_id, &claims.act) {
         (None, None) => true,
         (Some(grant_id), Some(actor)) => {
-            let grant_ok = GrantRow::find(conn, grant_id)?.is_some_and(|g| {
-                g.is_active(now) && g.agent_sub == actor.sub && g.subject_sub == claims.sub
-            });
-            grant_ok
-                && user_active(conn, &actor.sub)?
+            let grant = GrantRow::find(conn, grant_id)?
+                .filter(|g| g.is_active(now) && g.subject_sub == claims.sub);
+            // The actor must still be an enabled agent the grant names or one of its team.
+            let acting = match grant {
+                Some(g) => UserRow::find_by_sub(conn, &actor.sub)?.is_some_and(|agent| {
+                    agent.is_active()
+                        && agent.is_agent
+                        && g.may_be_used_by(&agent.sub, agent.team.as_deref())
+                }),
+                None => false,
+            };
+            acting
                 // The actor token that minted it must itself still stand.
                 && match &record.parent_id {
                     Some(parent) => IssuedTokenRow::find(conn, parent)?.is_none_or(|p| p.revoked_at.is_none()),

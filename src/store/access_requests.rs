@@ -52,9 +52,15 @@ pub struct AccessRequestRow {
     pub expires_at: i64,
     pub decided_at: Option<i64>,
     pub grant_id: Option<String>,
+    /// Client ids of delegated-sign-in apps the agent asks to sign in to as the user.
+    pub apps: String,
 }
 
 impl AccessRequestRow {
+    pub fn app_list(&self) -> Vec<String> {
+        super::split_list(&self.apps)
+    }
+
     pub fn state(&self) -> RequestState {
         RequestState::parse(&self.status)
     }

@@ -17,6 +17,12 @@ pub struct ClientRow {
     pub scopes: String,
     pub audiences: String,
     pub created_at: i64,
+    /// May appear in a grant's `apps`: agents sign in to it as the user (DESIGN.md "Delegated sign-in").
+    pub delegated_sign_in: bool,
+    /// OIDC Core §4: where behalf sends an agent to start a sign-in at the app.
+    pub initiate_login_uri: Option<String>,
+    /// OIDC Back-Channel Logout 1.0 §2.2: where logout tokens go when a delegated session ends.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl ClientRow {

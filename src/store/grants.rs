@@ -38,7 +38,8 @@ impl EndedBy {
 pub struct GrantRow {
     pub id: String,
     pub subject_sub: String,
-    pub agent_sub: String,
+    /// The named agent; `None` when the grant is given to a `team`.
+    pub agent_sub: Option<String>,
     pub client_id: String,
     pub scopes: String,
     pub audiences: String,
@@ -49,6 +50,10 @@ pub struct GrantRow {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub revoked_by: Option<String>,
+    /// The team whose enabled agents may use the grant; `None` for a named agent.
+    pub team: Option<String>,
+    /// Client ids of delegated-sign-in apps the grant lets the agent sign in to as the subject.
+    pub apps: String,
 }
 
 impl GrantRow {
@@ -120,6 +125,20 @@ impl GrantRow {
 
     pub fn is_active(&self, now: i64) -> bool {
         self.revoked_at.is_none() && now < self.expires_at
+    }
+
+    /// Whether `agent` may act under this grant: the named agent, or an agent of its team.
+    /// (Whether the agent is enabled is the caller's check: it holds the user row.)
+    pub fn may_be_used_by(&self, agent_sub: &str, agent_team: Option<&str>) -> bool {
+        match (&self.agent_sub, &self.team) {
+            (Some(named), _) => named == agent_sub,
+            (None, Some(team)) => agent_team == Some(team.as_str()),
+            (None, None) => false,
+        }
+    }
+
+    pub fn app_list(&self) -> Vec<String> {
+        super::split_list(&self.apps)
     }
 
     pub fn scope_list(&self) -> Vec<String> {

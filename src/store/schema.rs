@@ -13,6 +13,9 @@ diesel::table! {
         scopes -> Text,
         audiences -> Text,
         created_at -> BigInt,
+        delegated_sign_in -> Bool,
+        initiate_login_uri -> Nullable<Text>,
+        backchannel_logout_uri -> Nullable<Text>,
     }
 }
 
@@ -138,6 +141,7 @@ diesel::table! {
         expires_at -> BigInt,
         decided_at -> Nullable<BigInt>,
         grant_id -> Nullable<Text>,
+        apps -> Text,
     }
 }
 
@@ -145,7 +149,7 @@ diesel::table! {
     grants (id) {
         id -> Text,
         subject_sub -> Text,
-        agent_sub -> Text,
+        agent_sub -> Nullable<Text>,
         client_id -> Text,
         scopes -> Text,
         audiences -> Text,
@@ -156,6 +160,8 @@ diesel::table! {
         expires_at -> BigInt,
         revoked_at -> Nullable<BigInt>,
         revoked_by -> Nullable<Text>,
+        team -> Nullable<Text>,
+        apps -> Text,
     }
 }
 

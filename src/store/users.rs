@@ -59,6 +59,32 @@ impl UserRow {
             .load(conn)?)
     }
 
+    /// Enabled agents by username, at most `limit` (the lists of "Allow support access").
+    pub fn enabled_agents(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Self>, StoreError> {
+        Ok(users::table
+            .filter(users::is_agent.eq(true))
+            .filter(users::disabled_at.is_null())
+            .order(users::username.asc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
+    /// Whether `team` has an enabled agent (a grant to it could be used).
+    pub fn team_has_enabled_agent(
+        conn: &mut AnyConnection,
+        team: &str,
+    ) -> Result<bool, StoreError> {
+        use diesel::dsl::{exists, select};
+        Ok(select(exists(
+            users::table
+                .filter(users::team.eq(team))
+                .filter(users::is_agent.eq(true))
+                .filter(users::disabled_at.is_null()),
+        ))
+        .get_result(conn)?)
+    }
+
     /// Every user, by username (`behalf user list`).
     pub fn all(conn: &mut AnyConnection) -> Result<Vec<Self>, StoreError> {
         Ok(users::table

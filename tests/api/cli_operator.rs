@@ -270,7 +270,7 @@ fn client_remove_is_refused_while_a_grant_through_it_is_active_then_removes_it()
     let grant = GrantRow {
         id: "g-desk".into(),
         subject_sub: alice.trim().into(),
-        agent_sub: bob.trim().into(),
+        agent_sub: Some(bob.trim().into()),
         client_id: "desk".into(),
         scopes: "read".into(),
         audiences: "https://api.example.com".into(),
@@ -281,6 +281,8 @@ fn client_remove_is_refused_while_a_grant_through_it_is_active_then_removes_it()
         expires_at: now + 3600,
         revoked_at: None,
         revoked_by: None,
+        team: None,
+        apps: String::new(),
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     // The pool is dropped inside the runtime.

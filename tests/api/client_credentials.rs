@@ -121,6 +121,9 @@ async fn a_public_client_cannot_use_client_credentials() {
         scopes: "read".into(),
         audiences: String::new(),
         created_at: 0,
+        delegated_sign_in: false,
+        initiate_login_uri: None,
+        backchannel_logout_uri: None,
     };
     app.state.db.run(move |c| row.insert(c)).await.unwrap();
     let (status, _, body) = app

@@ -384,7 +384,7 @@ async fn alice_gives_access_on_her_own_initiative_but_never_a_non_delegable_scop
     let page = browser.get("/account").await;
     assert!(
         page.body
-            .contains("<option value=\"console\">Support console</option>")
+            .contains("<option value=\"console\" selected>Support console</option>")
     );
     let form = |scope: &str| {
         vec![

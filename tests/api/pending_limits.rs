@@ -192,6 +192,7 @@ async fn the_account_page_shows_twenty_pending_requests_a_page_with_links_to_the
                     expires_at: now + 3600,
                     decided_at: None,
                     grant_id: None,
+                    apps: String::new(),
                 }
                 .insert(c)
             })

@@ -61,6 +61,15 @@ impl Known<'_> {
             .collect()
     }
 
+    /// Who may use a grant, as a person reads it: the agent's username, or "the Support team".
+    pub(super) fn grantee(&self, grant: &GrantRow) -> String {
+        match (&grant.agent_sub, &grant.team) {
+            (Some(sub), _) => self.name(sub),
+            (None, Some(team)) => format!("the {team} team"),
+            (None, None) => "an agent".into(),
+        }
+    }
+
     /// The apps an access reaches: a client's name when the audience is one,
     /// else the audience, a URL without its scheme ("api.example.com").
     fn apps(&self, audiences: &str) -> Vec<String> {
@@ -87,9 +96,9 @@ pub struct ScopeView {
 
 #[derive(Serialize)]
 pub struct DurationOption {
-    value: i64,
-    label: String,
-    selected: bool,
+    pub value: i64,
+    pub label: String,
+    pub selected: bool,
 }
 
 /// Choices from the policy minimum up to `max`, `max` itself included and
@@ -215,6 +224,8 @@ pub struct GrantCard {
     ticket: String,
     tool: String,
     apps: Vec<String>,
+    /// Delegated-sign-in apps the grant reaches, by name.
+    sign_in_apps: Vec<String>,
     scopes: Vec<ScopeView>,
     created_at: TimeView,
     expires_at: TimeView,
@@ -226,11 +237,15 @@ pub struct GrantCard {
 }
 
 pub fn grant(known: &Known, grant: &GrantRow, events: Option<&Vec<AuditEventRow>>) -> GrantCard {
-    let agent = known.name(&grant.agent_sub);
+    let agent = known.grantee(grant);
     let status = GrantStatus::of(grant, known.now);
     let (ended, ended_at) = match (status, grant.ended_by()) {
         (GrantStatus::Revoked, Some(EndedBy::Agent)) => {
-            (format!("Ended by the agent ({agent})"), grant.revoked_at)
+            let by = match &grant.team {
+                Some(_) => format!("an agent of {agent}"),
+                None => format!("the agent ({agent})"),
+            };
+            (format!("Ended by {by}"), grant.revoked_at)
         }
         (GrantStatus::Revoked, Some(EndedBy::UserDisabled)) => (
             "Ended: an account was disabled".to_string(),
@@ -256,11 +271,16 @@ pub fn grant(known: &Known, grant: &GrantRow, events: Option<&Vec<AuditEventRow>
         id: grant.id.clone(),
         status: status.as_str(),
         label: whose(&agent, "access", &grant.ticket, &created_at.utc),
-        team: known.team(&grant.agent_sub),
+        team: grant
+            .agent_sub
+            .as_deref()
+            .map(|sub| known.team(sub))
+            .unwrap_or_default(),
         reason: grant.reason.clone(),
         ticket: grant.ticket.clone(),
         tool: known.name(&grant.client_id),
         apps: known.apps(&grant.audiences),
+        sign_in_apps: grant.app_list().iter().map(|a| known.name(a)).collect(),
         scopes: known.scopes(&grant.scopes),
         created_at,
         expires_at: times::at(grant.expires_at),

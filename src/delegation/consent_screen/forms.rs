@@ -1,9 +1,8 @@
 //! The consent screen's forms: `POST /account/requests/{id}/approve` (optional
 //! `duration` in seconds, optional repeated `scope`; `narrow=1` marks a form
 //! whose unticked boxes mean "fewer scopes"), `.../deny`,
-//! `POST /account/grants/{id}/revoke`, and `POST /account/grants` (a grant on
-//! the user's own initiative; `Accept: application/json` answers 201 with it),
-//! and `POST /account/apps/{client_id}/withdraw` (`oauth::authorize::withdraw`).
+//! `POST /account/grants/{id}/revoke`, and `POST /account/apps/{client_id}/withdraw`
+//! (`oauth::authorize::withdraw`); "Allow support access" is `allow_support`.
 //! Each checks the session's CSRF token and answers 303 to `/account` with
 //! what was done (`/account?done=approved&request=ID`: `notice`); a refusal
 //! becomes a page here and nowhere else (`refusal_page`).
@@ -11,8 +10,7 @@
 use super::notice::Done;
 use super::page;
 use crate::app::{App, AppState};
-use crate::delegation::api::refusal_json;
-use crate::delegation::grants::{self, GiveAccess};
+use crate::delegation::grants;
 use crate::delegation::refusal::Refusal;
 use crate::delegation::requests::{self, Answer};
 use crate::oauth::authorize::withdraw;
@@ -20,15 +18,15 @@ use crate::store::grants::EndedBy;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
 use crate::web::form::OAuthForm;
-use crate::web::{json, pages, session};
+use crate::web::{pages, session};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 /// The form, and the signed-in user behind it if it carries the right CSRF
 /// token; otherwise the answer to send.
-async fn form_user(
+pub(super) async fn form_user(
     app: &App,
     headers: &HeaderMap,
     body: &[u8],
@@ -55,7 +53,12 @@ async fn form_user(
 
 /// The one rendering of a `Refusal` as a page: the account page again with the
 /// message, except for what is not the user's (404) or a database failure (503).
-async fn refusal_page(app: &App, s: &SessionRow, u: &UserRow, refusal: Refusal) -> Response {
+pub(super) async fn refusal_page(
+    app: &App,
+    s: &SessionRow,
+    u: &UserRow,
+    refusal: Refusal,
+) -> Response {
     let status = match &refusal {
         Refusal::NotFound => {
             return pages::error(
@@ -160,7 +163,7 @@ pub async fn revoke(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let result = grants::end(&app.db, app.now(), &id, EndedBy::User, &u.sub)
+    let result = grants::end(&app.db, app.now(), &id, EndedBy::User, &u)
         .await
         .map(|_| ());
     done(&app, &s, &u, (Done::Ended, &id), result).await
@@ -188,43 +191,4 @@ pub async fn withdraw_app(
             Refusal::Unavailable
         });
     done(&app, &s, &u, (Done::Withdrawn, &client_id), result).await
-}
-
-/// Reads the give-access form and gives the grant.
-async fn give(app: &App, user: &UserRow, form: &OAuthForm) -> Result<grants::GrantView, Refusal> {
-    let field = |name: &str| {
-        form.single(name)
-            .map_err(|_| Refusal::invalid(format!("{name} is repeated")))
-    };
-    let asked = GiveAccess {
-        agent: field("agent")?.unwrap_or_default().to_string(),
-        scope: form.all("scope").join(" "),
-        duration: seconds(form, "duration")?
-            .ok_or_else(|| Refusal::invalid("duration is required"))?,
-        reason: field("reason")?.map(str::to_string),
-    };
-    let client = app
-        .clients
-        .find(field("client_id")?.unwrap_or_default())
-        .await?
-        .ok_or_else(|| Refusal::invalid("no such support client"))?;
-    let (policy, audience) = (&app.settings.policy, &app.default_audience);
-    grants::give(&app.db, policy, audience, app.now(), user, &client, asked).await
-}
-
-pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (form, s, u) = match form_user(&app, &headers, &body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let wants_json = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
-    match (give(&app, &u, &form).await, wants_json) {
-        (Ok(grant), true) => json::body(StatusCode::CREATED, grant),
-        (Err(refusal), true) => refusal_json(&refusal),
-        (Ok(grant), false) => pages::see_other(&Done::Given.location(&grant.id)),
-        (Err(refusal), false) => refusal_page(&app, &s, &u, refusal).await,
-    }
 }

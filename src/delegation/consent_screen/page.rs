@@ -9,12 +9,12 @@
 //! a page, with previous/next links (docs/security.md L5: no agent can make
 //! the page grow without bound).
 
+use super::allow_support::{self, Choices, MAX_AGENTS_LISTED, Sent};
 use super::cards::{self, GrantCard, Known, PendingCard, UnansweredCard};
 use super::labels::whose;
 use super::notice::{self, About, Done};
 use super::times;
 use crate::app::{App, AppState};
-use crate::clients::Client;
 use crate::store::access_requests::AccessRequestRow;
 use crate::store::app_consents::AppConsentRow;
 use crate::store::audit_events::{self, AuditEventRow};
@@ -66,12 +66,6 @@ impl PageQuery {
     }
 }
 
-#[derive(Serialize)]
-struct ClientOption {
-    id: String,
-    name: String,
-}
-
 /// One remembered app consent, as the "Apps you allowed" section shows it.
 #[derive(Serialize)]
 struct AppCard {
@@ -98,6 +92,7 @@ struct AccountData {
     names: HashMap<String, String>,
     teams: HashMap<String, String>,
     clients: Vec<ClientRow>,
+    agents: Vec<UserRow>,
     consents: Vec<AppConsentRow>,
     subject: Option<Subject>,
 }
@@ -162,14 +157,14 @@ fn load(
     let subject = own_subject(conn, sub, about)?;
     let subject_agent = match &subject {
         Some(Subject::Request(r)) => Some(r.agent_sub.clone()),
-        Some(Subject::Grant(g)) => Some(g.agent_sub.clone()),
+        Some(Subject::Grant(g)) => g.agent_sub.clone(),
         Some(Subject::App(_)) | None => None,
     };
     let mut subs: Vec<String> = pending
         .iter()
         .chain(unanswered.iter())
         .map(|r| r.agent_sub.clone())
-        .chain(grants.iter().map(|g| g.agent_sub.clone()))
+        .chain(grants.iter().filter_map(|g| g.agent_sub.clone()))
         .chain(subject_agent)
         .chain(std::iter::once(sub.to_string()))
         .collect();
@@ -196,6 +191,7 @@ fn load(
         names,
         teams,
         clients,
+        agents: UserRow::enabled_agents(conn, MAX_AGENTS_LISTED)?,
         consents: AppConsentRow::for_user(conn, sub)?,
         subject,
     })
@@ -215,7 +211,11 @@ fn notice_text(done: Done, subject: Option<&Subject>, names: &HashMap<String, St
             })
         }
         Some(Subject::Grant(g)) => {
-            let agent = name(&g.agent_sub);
+            let agent = match (&g.agent_sub, &g.team) {
+                (Some(sub), _) => name(sub),
+                (None, Some(team)) => format!("the {team} team"),
+                (None, None) => String::new(),
+            };
             let given_at = times::at(g.created_at).utc;
             Some(About {
                 label: whose(&agent, "access", &g.ticket, &given_at),
@@ -241,19 +241,48 @@ pub async fn render(
     status: StatusCode,
     message: &str,
 ) -> Response {
-    render_page(app, session, user, status, message, 1, None).await
+    let shown = Shown {
+        message: message.to_string(),
+        ..Shown::default()
+    };
+    render_page(app, session, user, status, shown).await
 }
 
-/// Renders page `page` (from 1), with the notice of `done` when there is one.
+/// Renders the first page with the "Allow support access" form as sent and its error (400).
+pub async fn render_allow_form(
+    app: &App,
+    session: &SessionRow,
+    user: &UserRow,
+    sent: Sent,
+) -> Response {
+    let shown = Shown {
+        allow: sent,
+        ..Shown::default()
+    };
+    render_page(app, session, user, StatusCode::BAD_REQUEST, shown).await
+}
+
+/// What a rendering shows beside the user's rows.
+#[derive(Default)]
+struct Shown {
+    /// An error about the whole page (after a refused action).
+    message: String,
+    /// From 1; 0 means 1.
+    page: usize,
+    done: Option<(Done, Option<String>)>,
+    /// The "Allow support access" form's values and error (empty: a fresh form).
+    allow: Sent,
+}
+
+/// Renders page `shown.page`, with the notice of `shown.done` when there is one.
 async fn render_page(
     app: &App,
     session: &SessionRow,
     user: &UserRow,
     status: StatusCode,
-    message: &str,
-    page: usize,
-    done: Option<(Done, Option<String>)>,
+    shown: Shown,
 ) -> Response {
+    let (page, done) = (shown.page.max(1), shown.done.clone());
     let (sub, now, about) = (user.sub.clone(), app.now(), done.clone());
     let data = match app.db.run(move |c| load(c, &sub, now, page, about)).await {
         Ok(d) => d,
@@ -281,17 +310,6 @@ async fn render_page(
         .iter()
         .map(|g| cards::grant(&known, g, data.events.get(&g.id)))
         .partition(|card| card.status == "active");
-    let support_clients: Vec<ClientOption> = data
-        .clients
-        .iter()
-        .cloned()
-        .map(Client::from)
-        .filter(Client::can_exchange)
-        .map(|c| ClientOption {
-            id: c.client_id,
-            name: c.name,
-        })
-        .collect();
     let apps: Vec<AppCard> = data
         .consents
         .iter()
@@ -309,24 +327,27 @@ async fn render_page(
     let mut context = Context::new();
     context.insert("username", &user.username);
     context.insert("csrf_token", &session.csrf_token);
-    context.insert("message", message);
+    context.insert("message", &shown.message);
     context.insert("notice", &notice);
     context.insert("pending", &pending);
     context.insert("active", &active);
     context.insert("ended", &ended);
     context.insert("unanswered", &unanswered);
-    context.insert("support_clients", &support_clients);
+    let choices = Choices {
+        agents: data.agents,
+        clients: data.clients,
+    };
+    let allow = allow_support::view(
+        &choices,
+        &shown.allow,
+        policy,
+        &user.sub,
+        &policy.scope_descriptions,
+    );
+    context.insert("allow", &allow);
     context.insert("apps", &apps);
     context.insert("previous_page", &(page > 1).then(|| page - 1));
     context.insert("next_page", &data.more.then_some(page + 1));
-    context.insert(
-        "give_durations",
-        &cards::duration_options(
-            policy.min_grant_seconds,
-            policy.max_grant_seconds.min(86_400),
-            false,
-        ),
-    );
     pages::render(status, "account.html", &context)
 }
 
@@ -342,8 +363,12 @@ pub async fn show(
 ) -> Response {
     match session::signed_in(&app.db, &headers, app.now()).await {
         Ok(Some((session, user))) => {
-            let (page, done) = (query.number(), query.done());
-            render_page(&app, &session, &user, StatusCode::OK, "", page, done).await
+            let shown = Shown {
+                page: query.number(),
+                done: query.done(),
+                ..Shown::default()
+            };
+            render_page(&app, &session, &user, StatusCode::OK, shown).await
         }
         Ok(None) => pages::see_other("/login?return_to=/account"),
         Err(e) => unavailable(e),

@@ -9,16 +9,25 @@ use super::{GrantView, view};
 use crate::audit::{self, Action};
 use crate::delegation::refusal::Refusal;
 use crate::store::grants::{EndedBy, GrantRow};
+use crate::store::users::UserRow;
 use crate::store::{AnyConnection, Database, StoreError, TxError};
 use crate::telemetry::grant_events;
 use serde_json::json;
 
-/// Whether `sub`, ending as `by`, may end `grant` at `now`.
-pub fn decide_end(grant: &GrantRow, by: EndedBy, sub: &str, now: i64) -> Result<(), Refusal> {
+/// Whether `caller`, ending as `by`, may end `grant` at `now`: the user it is
+/// over, or an agent who may use it (the named agent, or one of its team).
+pub fn decide_end(
+    grant: &GrantRow,
+    by: EndedBy,
+    caller: &UserRow,
+    now: i64,
+) -> Result<(), Refusal> {
+    let sub = caller.sub.as_str();
+    let named = grant.agent_sub.as_deref() == Some(sub);
     let mine = match by {
         EndedBy::User => grant.subject_sub == sub,
-        EndedBy::Agent => grant.agent_sub == sub,
-        EndedBy::UserDisabled => grant.subject_sub == sub || grant.agent_sub == sub,
+        EndedBy::Agent => caller.is_agent && grant.may_be_used_by(sub, caller.team.as_deref()),
+        EndedBy::UserDisabled => grant.subject_sub == sub || named,
     };
     if !mine {
         return Err(Refusal::NotFound);
@@ -29,26 +38,26 @@ pub fn decide_end(grant: &GrantRow, by: EndedBy, sub: &str, now: i64) -> Result<
     Ok(())
 }
 
-/// Ends grant `id` now, if `sub` may: the user it is over, or the agent it is for.
+/// Ends grant `id` now, if `caller` may (`decide_end`).
 pub async fn end(
     db: &Database,
     now: i64,
     id: &str,
     by: EndedBy,
-    sub: &str,
+    caller: &UserRow,
 ) -> Result<GrantView, Refusal> {
-    let (id, sub) = (id.to_string(), sub.to_string());
+    let (id, caller) = (id.to_string(), caller.clone());
     let ended = db
         .transaction(move |c| {
             let grant = GrantRow::find(c, &id)?.ok_or(TxError::Abort(Refusal::NotFound))?;
-            decide_end(&grant, by, &sub, now).map_err(TxError::Abort)?;
+            decide_end(&grant, by, &caller, now).map_err(TxError::Abort)?;
             if !GrantRow::revoke(c, &id, by, now)? {
                 return Err(TxError::Abort(Refusal::AlreadyEnded));
             }
             audit::record(
                 c,
                 now,
-                &sub,
+                &caller.sub,
                 Action::GrantRevoked,
                 Some(&id),
                 json!({"by": by.as_str()}),
@@ -57,7 +66,13 @@ pub async fn end(
             Ok(view(&ended, now))
         })
         .await?;
-    grant_events::ended(&ended.id, &ended.agent, &ended.subject, by.as_str());
+    let to = ended.agent.as_deref().or(ended.team.as_deref());
+    grant_events::ended(
+        &ended.id,
+        to.unwrap_or_default(),
+        &ended.subject,
+        by.as_str(),
+    );
     Ok(ended)
 }
 
@@ -90,7 +105,11 @@ pub fn end_all_of_disabled(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_rows;
+    use crate::test_rows::{self, person};
+
+    fn who(name: &str) -> UserRow {
+        person(name, name != "alice")
+    }
 
     fn grant(revoked_at: Option<i64>) -> GrantRow {
         GrantRow {
@@ -102,14 +121,37 @@ mod tests {
 
     #[test]
     fn the_user_and_the_agent_may_end_their_own_grant_and_nobody_else_may() {
-        assert!(decide_end(&grant(None), EndedBy::User, "alice", 10).is_ok());
-        assert!(decide_end(&grant(None), EndedBy::Agent, "bob", 10).is_ok());
+        assert!(decide_end(&grant(None), EndedBy::User, &who("alice"), 10).is_ok());
+        assert!(decide_end(&grant(None), EndedBy::Agent, &who("bob"), 10).is_ok());
         assert_eq!(
-            decide_end(&grant(None), EndedBy::User, "bob", 10),
+            decide_end(&grant(None), EndedBy::User, &who("bob"), 10),
             Err(Refusal::NotFound)
         );
         assert_eq!(
-            decide_end(&grant(None), EndedBy::Agent, "carol", 10),
+            decide_end(&grant(None), EndedBy::Agent, &who("carol"), 10),
+            Err(Refusal::NotFound)
+        );
+    }
+
+    #[test]
+    fn any_agent_of_the_team_may_end_a_team_grant() {
+        let team_grant = GrantRow {
+            agent_sub: None,
+            team: Some("Support".into()),
+            ..grant(None)
+        };
+        let in_team = |name: &str, team: &str| UserRow {
+            team: Some(team.into()),
+            ..who(name)
+        };
+        let by = EndedBy::Agent;
+        assert!(decide_end(&team_grant, by, &in_team("dave", "Support"), 10).is_ok());
+        assert_eq!(
+            decide_end(&team_grant, by, &in_team("erin", "Sales"), 10),
+            Err(Refusal::NotFound)
+        );
+        assert_eq!(
+            decide_end(&team_grant, by, &who("bob"), 10),
             Err(Refusal::NotFound)
         );
     }
@@ -117,10 +159,10 @@ mod tests {
     #[test]
     fn disabling_ends_grants_where_the_user_is_the_subject_or_the_agent() {
         let by = EndedBy::UserDisabled;
-        assert!(decide_end(&grant(None), by, "alice", 10).is_ok());
-        assert!(decide_end(&grant(None), by, "bob", 10).is_ok());
+        assert!(decide_end(&grant(None), by, &who("alice"), 10).is_ok());
+        assert!(decide_end(&grant(None), by, &who("bob"), 10).is_ok());
         assert_eq!(
-            decide_end(&grant(None), by, "carol", 10),
+            decide_end(&grant(None), by, &who("carol"), 10),
             Err(Refusal::NotFound)
         );
     }
@@ -128,11 +170,11 @@ mod tests {
     #[test]
     fn an_expired_or_revoked_grant_has_already_ended() {
         assert_eq!(
-            decide_end(&grant(None), EndedBy::User, "alice", 100),
+            decide_end(&grant(None), EndedBy::User, &who("alice"), 100),
             Err(Refusal::AlreadyEnded)
         );
         assert_eq!(
-            decide_end(&grant(Some(5)), EndedBy::User, "alice", 10),
+            decide_end(&grant(Some(5)), EndedBy::User, &who("alice"), 10),
             Err(Refusal::AlreadyEnded)
         );
     }
@@ -140,7 +182,7 @@ mod tests {
     #[test]
     fn someone_elses_ended_grant_is_not_found_rather_than_ended() {
         assert_eq!(
-            decide_end(&grant(Some(5)), EndedBy::User, "mallory", 10),
+            decide_end(&grant(Some(5)), EndedBy::User, &who("mallory"), 10),
             Err(Refusal::NotFound)
         );
     }

@@ -1,23 +1,87 @@
-//! `POST /account/grants`: a grant the user gives on their own initiative
-//! (docs/contract.md "Consent screen"). `decide_give` (pure: client, scopes,
-//! duration, reason) → one transaction that finds the agent, checks it
-//! (`decide_agent`) and records the grant through `grants::record`.
+//! `POST /account/grants`, "Allow support access": a grant the user gives on
+//! their own initiative to a team or a named agent (docs/contract.md "The
+//! consent screen as a product", "People, agents and teams"). `decide_give`
+//! (pure: client, scopes, duration, reason) → one transaction that checks the
+//! grantee (`decide_agent`, or a team with an enabled agent) and the apps
+//! (`decide_apps`) and records the grant through `grants::record`. Every
+//! refusal names the field it is about, so the form can show it there.
 
-use super::{GrantView, Granted, build, record, view};
+use super::{GrantView, Granted, Grantee, build, record, view};
 use crate::clients::Client;
 use crate::config::Policy;
 use crate::delegation::policy;
 use crate::delegation::refusal::Refusal;
+use crate::store::clients::ClientRow;
 use crate::store::users::UserRow;
-use crate::store::{Database, TxError};
+use crate::store::{AnyConnection, Database, StoreError, TxError};
 use crate::telemetry::grant_events;
+
+/// At most this many apps in one grant.
+pub const MAX_APPS: usize = 20;
+
+/// Who the user gives access to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GiveTo {
+    Team(String),
+    Agent(String),
+}
 
 /// The form, as sent.
 pub struct GiveAccess {
-    pub agent: String,
-    pub scope: String,
+    pub to: GiveTo,
+    pub scopes: Vec<String>,
+    pub apps: Vec<String>,
     pub duration: i64,
     pub reason: Option<String>,
+}
+
+/// The form's fields, for saying which one a refusal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GiveField {
+    Grantee,
+    Client,
+    Scope,
+    App,
+    Duration,
+    Reason,
+}
+
+impl GiveField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grantee => "grantee",
+            Self::Client => "client_id",
+            Self::Scope => "scope",
+            Self::App => "app",
+            Self::Duration => "duration",
+            Self::Reason => "reason",
+        }
+    }
+}
+
+/// A refusal, and the field it is about (`None`: the whole form, e.g. a database failure).
+#[derive(Debug, PartialEq, Eq)]
+pub struct GiveRefused {
+    pub field: Option<GiveField>,
+    pub refusal: Refusal,
+}
+
+impl GiveRefused {
+    pub fn at(field: GiveField) -> impl FnOnce(Refusal) -> Self {
+        move |refusal| Self {
+            field: Some(field),
+            refusal,
+        }
+    }
+}
+
+impl From<Refusal> for GiveRefused {
+    fn from(refusal: Refusal) -> Self {
+        Self {
+            field: None,
+            refusal,
+        }
+    }
 }
 
 /// What is given once checked: scopes, duration and the reason shown to the agent.
@@ -29,11 +93,18 @@ pub struct Given {
 }
 
 /// Checks, in this order: the client can carry a grant, scopes, duration, reason.
-pub fn decide_give(policy: &Policy, client: &Client, form: &GiveAccess) -> Result<Given, Refusal> {
-    policy::require_exchange_client(client)?;
-    let scopes = policy::grantable_scopes(policy, client, &form.scope)?;
-    let duration = policy::check_duration(policy, form.duration)?;
-    let reason = policy::text(form.reason.as_deref(), "reason", 2000, false)?;
+pub fn decide_give(
+    policy: &Policy,
+    client: &Client,
+    form: &GiveAccess,
+) -> Result<Given, GiveRefused> {
+    policy::require_exchange_client(client).map_err(GiveRefused::at(GiveField::Client))?;
+    let scopes = policy::grantable_scopes(policy, client, &form.scopes.join(" "))
+        .map_err(GiveRefused::at(GiveField::Scope))?;
+    let duration = policy::check_duration(policy, form.duration)
+        .map_err(GiveRefused::at(GiveField::Duration))?;
+    let reason = policy::text(form.reason.as_deref(), "reason", 2000, false)
+        .map_err(GiveRefused::at(GiveField::Reason))?;
     Ok(Given {
         scopes,
         duration,
@@ -52,6 +123,41 @@ fn decide_agent(user: &UserRow, agent: Option<UserRow>) -> Result<UserRow, Refus
         .ok_or_else(|| Refusal::invalid("no such agent"))
 }
 
+/// The apps, each registered for delegated sign-in (`found`: the rows, in order).
+fn decide_apps(apps: &[String], found: &[Option<ClientRow>]) -> Result<(), Refusal> {
+    if apps.len() > MAX_APPS {
+        return Err(Refusal::invalid(format!(
+            "at most {MAX_APPS} apps in one access"
+        )));
+    }
+    for (id, row) in apps.iter().zip(found) {
+        if !row.as_ref().is_some_and(|r| r.delegated_sign_in) {
+            return Err(Refusal::invalid(format!(
+                "{id} is not an app agents can sign in to"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The grantee, checked in the transaction: the agent's `sub`, or the team.
+fn find_grantee(
+    conn: &mut AnyConnection,
+    user: &UserRow,
+    to: &GiveTo,
+) -> Result<Result<GiveTo, Refusal>, StoreError> {
+    Ok(match to {
+        GiveTo::Agent(username) => {
+            let found = UserRow::find_by_username(conn, username)?;
+            decide_agent(user, found).map(|a| GiveTo::Agent(a.sub))
+        }
+        GiveTo::Team(team) if UserRow::team_has_enabled_agent(conn, team)? => {
+            Ok(GiveTo::Team(team.clone()))
+        }
+        GiveTo::Team(_) => Err(Refusal::invalid("no such team")),
+    })
+}
+
 pub async fn give(
     db: &Database,
     policy: &Policy,
@@ -60,18 +166,29 @@ pub async fn give(
     user: &UserRow,
     client: &Client,
     form: GiveAccess,
-) -> Result<GrantView, Refusal> {
+) -> Result<GrantView, GiveRefused> {
     let given = decide_give(policy, client, &form)?;
     let (user, client_id, audience) =
         (user.clone(), client.client_id.clone(), audience.to_string());
     let given = db
         .transaction(move |c| {
-            let found = UserRow::find_by_username(c, &form.agent)?;
-            let agent = decide_agent(&user, found).map_err(TxError::Abort)?;
+            let grantee = find_grantee(c, &user, &form.to)?
+                .map_err(|r| TxError::Abort(GiveRefused::at(GiveField::Grantee)(r)))?;
+            let found = form
+                .apps
+                .iter()
+                .take(MAX_APPS + 1)
+                .map(|id| ClientRow::find(c, id))
+                .collect::<Result<Vec<_>, _>>()?;
+            decide_apps(&form.apps, &found)
+                .map_err(|r| TxError::Abort(GiveRefused::at(GiveField::App)(r)))?;
             let grant = build(
                 Granted {
                     subject_sub: &user.sub,
-                    agent_sub: &agent.sub,
+                    grantee: match &grantee {
+                        GiveTo::Agent(sub) => Grantee::Agent(sub),
+                        GiveTo::Team(team) => Grantee::Team(team),
+                    },
                     client_id: &client_id,
                     scopes: &given.scopes,
                     audience: &audience,
@@ -79,14 +196,20 @@ pub async fn give(
                     ticket: "",
                     request_id: None,
                     duration: given.duration,
+                    apps: &form.apps,
                 },
                 now,
             );
             record(c, &grant, &user.sub, now)?;
             Ok(view(&grant, now))
         })
-        .await?;
-    grant_events::given(&given.id, &given.agent, &given.subject);
+        .await
+        .map_err(|e| match e {
+            TxError::Abort(refused) => refused,
+            TxError::Store(e) => GiveRefused::from(Refusal::from(e)),
+        })?;
+    let to = given.agent.as_deref().or(given.team.as_deref());
+    grant_events::given(&given.id, to.unwrap_or_default(), &given.subject);
     Ok(given)
 }
 
@@ -100,34 +223,47 @@ mod tests {
         client("desk", &[GrantType::TokenExchange], &["read", "write"])
     }
 
-    #[test]
-    fn a_gift_without_a_reason_says_the_owner_gave_it() {
-        let form = GiveAccess {
-            agent: "bob".into(),
-            scope: "read".into(),
+    fn form(scopes: &[&str]) -> GiveAccess {
+        GiveAccess {
+            to: GiveTo::Team("Support".into()),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            apps: vec![],
             duration: 3600,
             reason: None,
-        };
-        let given = decide_give(&Policy::default(), &desk(), &form).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_gift_without_a_reason_says_the_owner_gave_it() {
+        let given = decide_give(&Policy::default(), &desk(), &form(&["read"])).unwrap();
         assert_eq!(given.reason, "Given by the account owner");
     }
 
     #[test]
-    fn a_gift_of_a_non_delegable_scope_is_refused() {
+    fn a_gift_of_a_non_delegable_scope_is_refused_at_the_scope_field() {
         let policy = Policy {
             non_delegable_scopes: vec!["write".into()],
             ..Policy::default()
         };
-        let form = GiveAccess {
-            agent: "bob".into(),
-            scope: "read write".into(),
-            duration: 3600,
-            reason: None,
+        let refused = decide_give(&policy, &desk(), &form(&["read", "write"])).unwrap_err();
+        assert_eq!(refused.field, Some(GiveField::Scope));
+        assert!(matches!(refused.refusal, Refusal::InvalidScope(_)));
+    }
+
+    #[test]
+    fn a_gift_of_nothing_is_refused_at_the_scope_field() {
+        let refused = decide_give(&Policy::default(), &desk(), &form(&[])).unwrap_err();
+        assert_eq!(refused.field, Some(GiveField::Scope));
+    }
+
+    #[test]
+    fn a_duration_out_of_bounds_is_refused_at_the_duration_field() {
+        let too_long = GiveAccess {
+            duration: 10 * 365 * 86_400,
+            ..form(&["read"])
         };
-        assert!(matches!(
-            decide_give(&policy, &desk(), &form),
-            Err(Refusal::InvalidScope(_))
-        ));
+        let refused = decide_give(&Policy::default(), &desk(), &too_long).unwrap_err();
+        assert_eq!(refused.field, Some(GiveField::Duration));
     }
 
     #[test]
@@ -137,5 +273,20 @@ mod tests {
         assert!(decide_agent(&alice, Some(person("carol", false))).is_err());
         assert!(decide_agent(&alice, Some(alice.clone())).is_err());
         assert!(decide_agent(&alice, None).is_err());
+    }
+
+    #[test]
+    fn apps_must_be_registered_for_delegated_sign_in() {
+        let app = |delegated| {
+            let mut row = crate::test_rows::client_row("shop");
+            row.delegated_sign_in = delegated;
+            Some(row)
+        };
+        let shop = vec!["shop".to_string()];
+        assert!(decide_apps(&shop, &[app(true)]).is_ok());
+        assert!(decide_apps(&shop, &[app(false)]).is_err());
+        assert!(decide_apps(&shop, &[None]).is_err());
+        let many: Vec<String> = (0..=MAX_APPS).map(|i| format!("app{i}")).collect();
+        assert!(decide_apps(&many, &vec![app(true); many.len()]).is_err());
     }
 }

@@ -8,7 +8,7 @@ mod end;
 mod give;
 
 pub use end::{decide_end, end, end_all_of_disabled};
-pub use give::{GiveAccess, decide_give, give};
+pub use give::{GiveAccess, GiveField, GiveRefused, GiveTo, decide_give, give};
 
 use crate::audit::{self, Action};
 use crate::clock::rfc3339;
@@ -51,10 +51,14 @@ pub struct GrantView {
     pub id: String,
     pub status: &'static str,
     pub subject: String,
-    pub agent: String,
+    /// The named agent; `None` for a team grant.
+    pub agent: Option<String>,
+    /// The team whose agents may use it; `None` for a named agent.
+    pub team: Option<String>,
     pub client_id: String,
     pub scope: String,
     pub audience: Vec<String>,
+    pub apps: Vec<String>,
     pub reason: String,
     pub ticket: String,
     pub request_id: Option<String>,
@@ -70,9 +74,11 @@ pub fn view(grant: &GrantRow, now: i64) -> GrantView {
         status: GrantStatus::of(grant, now).as_str(),
         subject: grant.subject_sub.clone(),
         agent: grant.agent_sub.clone(),
+        team: grant.team.clone(),
         client_id: grant.client_id.clone(),
         scope: grant.scopes.clone(),
         audience: grant.audience_list(),
+        apps: grant.app_list(),
         reason: grant.reason.clone(),
         ticket: grant.ticket.clone(),
         request_id: grant.request_id.clone(),
@@ -86,7 +92,8 @@ pub fn view(grant: &GrantRow, now: i64) -> GrantView {
 /// What a new grant holds, from an approved request or the user's own form.
 pub struct Granted<'a> {
     pub subject_sub: &'a str,
-    pub agent_sub: &'a str,
+    /// Who may use it: a named agent, or any enabled agent of a team.
+    pub grantee: Grantee<'a>,
     pub client_id: &'a str,
     pub scopes: &'a [String],
     pub audience: &'a str,
@@ -95,6 +102,15 @@ pub struct Granted<'a> {
     /// The request it answers; `None` when the user gave it unasked.
     pub request_id: Option<&'a str>,
     pub duration: i64,
+    /// Delegated-sign-in apps it reaches (client ids).
+    pub apps: &'a [String],
+}
+
+/// Who a grant is given to (DESIGN.md "People, agents and teams").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grantee<'a> {
+    Agent(&'a str),
+    Team(&'a str),
 }
 
 /// The row of a new grant starting `now`.
@@ -102,7 +118,15 @@ pub fn build(granted: Granted<'_>, now: i64) -> GrantRow {
     GrantRow {
         id: random::identifier(),
         subject_sub: granted.subject_sub.to_string(),
-        agent_sub: granted.agent_sub.to_string(),
+        agent_sub: match granted.grantee {
+            Grantee::Agent(sub) => Some(sub.to_string()),
+            Grantee::Team(_) => None,
+        },
+        team: match granted.grantee {
+            Grantee::Team(team) => Some(team.to_string()),
+            Grantee::Agent(_) => None,
+        },
+        apps: granted.apps.join(" "),
         client_id: granted.client_id.to_string(),
         scopes: granted.scopes.join(" "),
         audiences: granted.audience.to_string(),
@@ -136,8 +160,8 @@ pub fn record(
         Action::GrantCreated,
         Some(&grant.id),
         json!({
-            "request": grant.request_id, "agent": grant.agent_sub, "client": grant.client_id,
-            "scope": grant.scopes, "expires_at": grant.expires_at, "initiative": initiative,
+            "request": grant.request_id, "agent": grant.agent_sub, "team": grant.team,
+            "client": grant.client_id, "scope": grant.scopes, "apps": grant.apps, "expires_at": grant.expires_at, "initiative": initiative,
         }),
     )
 }

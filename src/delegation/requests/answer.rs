@@ -8,7 +8,7 @@
 use super::{Owner, RequestStatus, RequestView, find_for, load_view};
 use crate::audit::{self, Action};
 use crate::config::Policy;
-use crate::delegation::grants::{self, Granted};
+use crate::delegation::grants::{self, Granted, Grantee};
 use crate::delegation::policy;
 use crate::delegation::refusal::Refusal;
 use crate::store::access_requests::{AccessRequestRow, RequestState};
@@ -127,7 +127,7 @@ fn record_answer(
             let grant = grants::build(
                 Granted {
                     subject_sub: user_sub,
-                    agent_sub: &row.agent_sub,
+                    grantee: Grantee::Agent(&row.agent_sub),
                     client_id: &row.client_id,
                     scopes: &scopes,
                     audience,
@@ -135,6 +135,7 @@ fn record_answer(
                     ticket: &row.ticket,
                     request_id: Some(id),
                     duration,
+                    apps: &row.app_list(),
                 },
                 now,
             );
@@ -197,19 +198,9 @@ mod tests {
 
     fn pending(scopes: &str, duration: i64) -> AccessRequestRow {
         AccessRequestRow {
-            id: "r1".into(),
-            agent_sub: "bob".into(),
-            subject_sub: "alice".into(),
-            client_id: "desk".into(),
-            scopes: scopes.into(),
             duration,
             reason: "invoice".into(),
-            ticket: String::new(),
-            status: RequestState::Pending.as_str().into(),
-            created_at: 0,
-            expires_at: 1000,
-            decided_at: None,
-            grant_id: None,
+            ..crate::test_rows::pending_request("r1", "alice", scopes, 1000)
         }
     }
 

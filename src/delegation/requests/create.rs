@@ -121,6 +121,7 @@ pub async fn create(
         expires_at: now + policy.request_ttl_seconds,
         decided_at: None,
         grant_id: None,
+        apps: String::new(),
     };
     let (agent, subject) = (agent.clone(), asked.subject);
     let max_pending = policy.max_pending_requests_per_agent;
@@ -228,21 +229,7 @@ mod tests {
     }
 
     fn waiting(id: &str, subject_sub: &str, expires_at: i64) -> AccessRequestRow {
-        AccessRequestRow {
-            id: id.into(),
-            agent_sub: "bob".into(),
-            subject_sub: subject_sub.into(),
-            client_id: "desk".into(),
-            scopes: "read".into(),
-            duration: 600,
-            reason: "r".into(),
-            ticket: String::new(),
-            status: RequestState::Pending.as_str().into(),
-            created_at: 0,
-            expires_at,
-            decided_at: None,
-            grant_id: None,
-        }
+        crate::test_rows::pending_request(id, subject_sub, "read", expires_at)
     }
 
     #[test]

@@ -70,15 +70,12 @@ mod tests {
     fn request(first_party: bool, scopes: &[&str], prompt: Prompt) -> AuthorizationRequest {
         AuthorizationRequest {
             client: Arc::new(Client {
-                client_id: "app".into(),
                 secret_hash: None,
                 is_public: true,
                 first_party,
                 name: "App".into(),
                 redirect_uris: vec!["https://app.example/cb".into()],
-                grant_types: vec![GrantType::AuthorizationCode],
-                scopes: vec![],
-                audiences: vec![],
+                ..crate::test_rows::client("app", &[GrantType::AuthorizationCode], &[])
             }),
             redirect_uri: "https://app.example/cb".into(),
             state: None,

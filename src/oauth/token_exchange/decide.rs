@@ -59,7 +59,7 @@ pub fn decide_exchange(
         .grant
         .filter(|g| g.is_active(now))
         .ok_or_else(|| refuse("the grant is unknown, expired or revoked"))?;
-    if grant.agent_sub != agent.sub {
+    if !grant.may_be_used_by(&agent.sub, agent.team.as_deref()) {
         return Err(refuse("the grant was not given to this agent"));
     }
     if grant.client_id != client.client_id {
@@ -380,5 +380,32 @@ mod tests {
             refused(Some(&grant()), Some(&agent("bob")), &other),
             "the grant is bound to another client"
         );
+    }
+
+    #[test]
+    fn any_agent_of_the_team_may_use_a_team_grant_and_no_one_else() {
+        let team_grant = GrantRow {
+            agent_sub: None,
+            team: Some("Support".into()),
+            ..grant()
+        };
+        let in_team = |name: &str, team: &str| UserRow {
+            team: Some(team.into()),
+            ..agent(name)
+        };
+        let client = desk(&["read"]);
+        let issued = |who: &UserRow| {
+            let parties = Parties {
+                agent: Some(who),
+                grant: Some(&team_grant),
+                subject: Some(alice()),
+                actor_expires_at: i64::MAX,
+            };
+            decide_exchange(parties, &client, &Policy::default(), all(), 10)
+        };
+        let dave = in_team("dave", "Support");
+        assert_eq!(issued(&dave).unwrap().agent, "dave");
+        assert!(issued(&in_team("erin", "Sales")).is_err());
+        assert!(issued(&agent("bob")).is_err());
     }
 }

@@ -1,0 +1,10 @@
+ALTER TABLE clients DROP COLUMN backchannel_logout_uri;
+ALTER TABLE clients DROP COLUMN initiate_login_uri;
+ALTER TABLE clients DROP COLUMN delegated_sign_in;
+ALTER TABLE access_requests DROP COLUMN apps;
+DROP INDEX grants_by_team;
+ALTER TABLE grants DROP CONSTRAINT grants_agent_or_team;
+ALTER TABLE grants DROP COLUMN apps;
+ALTER TABLE grants DROP COLUMN team;
+DELETE FROM grants WHERE agent_sub IS NULL;
+ALTER TABLE grants ALTER COLUMN agent_sub SET NOT NULL;
