@@ -15,25 +15,12 @@
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, constants, mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
 
 import { startServer } from '../lib/server.mjs';
 import { addUser, addConsole, signInForTokens, api, describeApi, timestamp } from '../lib/delegation.mjs';
+import * as chromium from '../lib/chromium.mjs';
 
-const CHROMIUM = process.env.BEHALF_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
-];
-const ARTIFACTS_DIR = new URL('../artifacts/', import.meta.url).pathname;
-const STEP_TIMEOUT_MS = 15_000;
+const { DESKTOP } = chromium;
 
 const USERS = {
   alice: { password: 'alice-password-1', agent: false },
@@ -57,27 +44,15 @@ let context;
 let page;
 const subs = {};
 let bobToken;
-const dialogs = []; // every JavaScript dialog that opened: there must be none
+let dialogs = []; // every JavaScript dialog that opened: there must be none
 
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const AXE_SOURCE = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-// The page as a person sees it on a laptop and on a phone, and what axe-core
-// (WCAG 2.1 A and AA rules) finds wrong with it: nothing, or the step fails.
-async function screenshot(name) {
-  await page.screenshot({ path: `${ARTIFACTS_DIR}${name}`, fullPage: true });
-  await page.setViewportSize(PHONE);
-  await page.screenshot({ path: `${ARTIFACTS_DIR}${name.replace('.png', '-phone.png')}`, fullPage: true });
-  await page.setViewportSize(DESKTOP);
-  // Evaluated through the DevTools protocol: the page's CSP (no script) stays as served.
-  await page.evaluate(await AXE_SOURCE);
-  const { violations } = await page.evaluate(() =>
-    window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }),
-  );
-  const found = violations.map((v) => `${v.id} (${v.nodes.length}): ${v.help}`);
-  assert.deepEqual(found, [], `${name}: axe-core finds accessibility violations`);
-}
+// lib/chromium.mjs on this file's one page: screenshots at 1280×800 and
+// 390×844 with axe-core, the checks on each /account load, the notice, the
+// post/redirect/get of a form.
+const screenshot = (name) => chromium.photograph(page, name);
+const assertSafePage = (response, what) => chromium.assertSafePage(page, response, what);
+const assertNotice = (expected, what) => chromium.assertNotice(page, expected, what);
+const submitAndReturn = (button, actionPath, what) => chromium.submitAndReturn(page, button, actionPath, what);
 
 const bobCall = (method, path, body) => api(server.baseUrl, bobToken, method, path, body);
 
@@ -85,80 +60,17 @@ function scopeSet(scope) {
   return [...new Set(String(scope ?? '').split(' ').filter(Boolean))].sort();
 }
 
-/** What every load of /account must satisfy: only the same-origin script, no dialog, HTML security headers. */
-async function assertSafePage(response, what) {
-  assert.ok(response, `${what}: no navigation response`);
-  assert.equal(response.status(), 200, `${what}: status ${response.status()} at ${response.url()}`);
-  assert.equal(new URL(response.url()).pathname, '/account', `${what}: at ${response.url()}`);
-  const h = response.headers();
-  assert.match(h['content-type'] ?? '', /^text\/html\b/i, `${what}: content-type`);
-  assert.match(h['content-security-policy'] ?? '', /frame-ancestors\s+'none'/i, `${what}: content-security-policy`);
-  assert.equal((h['x-frame-options'] ?? '').toUpperCase(), 'DENY', `${what}: x-frame-options`);
-  assert.match(h['cache-control'] ?? '', /\bno-store\b/i, `${what}: cache-control`);
-  assert.equal((h['referrer-policy'] ?? '').toLowerCase(), 'no-referrer', `${what}: referrer-policy`);
-  const csp = h['content-security-policy'] ?? '';
-  assert.match(csp, /script-src 'self'/, `${what}: content-security-policy has no script-src 'self'`);
-  assert.ok(!/unsafe-inline|unsafe-eval/.test(csp), `${what}: content-security-policy allows unsafe script: ${csp}`);
-  const scripts = await page.locator('script').evaluateAll((els) => els.map((e) => [e.getAttribute('src'), e.textContent]));
-  assert.deepEqual(scripts, [['/static/behalf.js', '']], `${what}: a script other than /static/behalf.js, or an inline one`);
-  assert.deepEqual(dialogs, [], `${what}: a JavaScript dialog opened`);
-}
-
-/**
- * Clicks a submit button of a consent-screen form and follows the
- * post/redirect/get: the POST must answer 303 to /account, and the GET
- * /account that follows must be a safe page. Returns that GET's response.
- */
-/** The notice after an action: its words, role="status", and the focus on it. */
-async function assertNotice(expected, what) {
-  const notice = page.getByRole('status');
-  assert.equal(await notice.count(), 1, `${what}: no single role="status" notice`);
-  assert.equal((await notice.innerText()).trim(), expected, `${what}: the notice`);
-  assert.equal(await notice.evaluate((el) => el === document.activeElement), true, `${what}: the notice does not have the focus`);
-}
-
-async function submitAndReturn(button, actionPath, what) {
-  const posted = page.waitForResponse(
-    (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === actionPath,
-  );
-  const reloaded = page.waitForResponse(
-    (r) => r.request().method() === 'GET' && new URL(r.url()).pathname === '/account',
-  );
-  await button.click();
-  const post = await posted;
-  assert.equal(post.status(), 303, `${what}: POST ${actionPath} answered ${post.status()}`);
-  const location = new URL(post.headers().location ?? '', server.baseUrl);
-  assert.equal(location.pathname, '/account', `${what}: POST ${actionPath} redirects to ${post.headers().location}`);
-  const get = await reloaded;
-  await page.waitForLoadState('load');
-  await assertSafePage(get, what);
-  return get;
-}
-
 // ---------------------------------------------------------------------------
 
 before(async () => {
-  try {
-    await access(CHROMIUM, constants.X_OK);
-  } catch {
-    assert.fail(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set BEHALF_CHROMIUM)`);
-  }
-  await mkdir(ARTIFACTS_DIR, { recursive: true });
+  browser = await chromium.launchChromium();
   server = await startServer({ name: 'consent_screen.browser' });
   for (const [name, { password, agent }] of Object.entries(USERS)) subs[name] = await addUser(server, name, password, { agent });
   config = await addConsole(server);
   const tokens = await signInForTokens(config, { username: 'bob', password: USERS.bob.password, scope: 'openid agent' });
   bobToken = tokens.access_token;
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  context = await browser.newContext({ viewport: DESKTOP, timezoneId: TIME_ZONE, locale: LOCALE });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  context.setDefaultNavigationTimeout(STEP_TIMEOUT_MS);
-  page = await context.newPage();
-  page.on('dialog', (dialog) => {
-    dialogs.push(`${dialog.type()}: ${dialog.message()}`);
-    dialog.dismiss().catch(() => {});
-  });
+  ({ context, page, dialogs } = await chromium.openPage(browser, { timezoneId: TIME_ZONE, locale: LOCALE }));
 });
 
 after(async () => {
