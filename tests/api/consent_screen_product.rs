@@ -164,8 +164,9 @@ async fn denied_cancelled_expired_and_agent_ended_access_stay_in_the_history() {
 
     let page = alice(&d).await.get("/account").await;
     let marker = |id: &str| format!("data-ended-request-id=\"{id}\"");
+    // Two of bob's requests carry one ticket: the older one's label is numbered.
     assert!(
-        card(&page, &marker(&denied)).contains("bob&#39;s request (SUP-42): Denied by you"),
+        card(&page, &marker(&denied)).contains("bob&#39;s request (SUP-42) (2): Denied by you"),
         "{}",
         page.body
     );

@@ -12,12 +12,11 @@ struct Signed {
     app: TestApp,
     secret: String,
     refresh: String,
-    sub: String,
 }
 
 async fn signed_in(first_party: bool) -> Signed {
     let app = TestApp::spawn().await;
-    let sub = add_user(&app, "alice", false).await;
+    add_user(&app, "alice", false).await;
     let secret = add_code_client(
         &app,
         ClientSpec {
@@ -49,7 +48,6 @@ async fn signed_in(first_party: bool) -> Signed {
         refresh: tokens["refresh_token"].as_str().unwrap().into(),
         app,
         secret,
-        sub,
     }
 }
 
@@ -166,21 +164,14 @@ async fn refresh_tokens_expire_when_idle() {
 #[tokio::test]
 async fn withdrawn_consent_ends_refresh() {
     let s = signed_in(false).await;
-    let sub = s.sub.clone();
-    // Straight to the table: there is no HTTP endpoint (nor CLI command) for
-    // withdrawing an app's consent yet; when there is, withdraw through it.
-    s.app
-        .state
-        .db
-        .run(move |c| {
-            use behalf::store::schema::app_consents;
-            use diesel::prelude::*;
-            diesel::delete(app_consents::table.filter(app_consents::user_sub.eq(sub)))
-                .execute(c)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    // "Withdraw" under "Apps you allowed" on alice's account page.
+    let browser = crate::fixtures::signed_in_to_account(&s.app, "alice").await;
+    let page = browser.get("/account").await;
+    assert!(page.body.contains("data-app-id=\"rp\""), "{}", page.body);
+    let withdrawn = browser
+        .post("/account/apps/rp/withdraw", &[crate::fixtures::csrf(&page)])
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
     let (status, body) = refresh(&s, ("rp", &s.secret), &s.refresh, None).await;
     assert_eq!(
         (status, body["error"].as_str()),

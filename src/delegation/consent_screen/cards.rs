@@ -306,3 +306,18 @@ mod tests {
         assert_eq!(given[0].label, "1 day");
     }
 }
+
+/// Numbers repeated labels across a page's cards (`labels::make_distinct`).
+pub fn make_labels_distinct(
+    pending: &mut [PendingCard],
+    grants: &mut [GrantCard],
+    unanswered: &mut [UnansweredCard],
+) {
+    super::labels::make_distinct(
+        pending
+            .iter_mut()
+            .map(|c| &mut c.label)
+            .chain(grants.iter_mut().map(|c| &mut c.label))
+            .chain(unanswered.iter_mut().map(|c| &mut c.label)),
+    );
+}

@@ -1,7 +1,8 @@
 //! How a request or a grant is named to a person, in headings, notices and
 //! the hidden part of each button's accessible name: "bob's request
 //! (SUP-42)", or, without a ticket, "bob's request of 1 December 2026, 19:41
-//! UTC", so that no two buttons on the page say the same thing.
+//! UTC", so that no two buttons on the page say the same thing (and where
+//! two would still, `make_distinct` numbers them).
 
 /// `thing`: "request" or "access"; `asked_at`: the UTC words of when it began.
 pub fn whose(agent: &str, thing: &str, ticket: &str, asked_at: &str) -> String {
@@ -13,9 +14,33 @@ pub fn whose(agent: &str, thing: &str, ticket: &str, asked_at: &str) -> String {
     }
 }
 
+/// Makes the labels of one page distinct: a label seen before gets "(2)",
+/// "(3)", ... in page order (two ticketless grants to bob in one minute).
+pub fn make_distinct<'a>(labels: impl Iterator<Item = &'a mut String>) {
+    let mut seen = std::collections::HashMap::<String, usize>::new();
+    for label in labels {
+        let count = seen.entry(label.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            label.push_str(&format!(" ({count})"));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::whose;
+    use super::{make_distinct, whose};
+
+    #[test]
+    fn repeated_labels_on_a_page_are_numbered() {
+        let mut labels = vec![
+            "bob's access".to_string(),
+            "carol's".into(),
+            "bob's access".into(),
+        ];
+        make_distinct(labels.iter_mut());
+        assert_eq!(labels, ["bob's access", "carol's", "bob's access (2)"]);
+    }
 
     #[test]
     fn a_label_names_the_agent_and_the_ticket_or_the_time() {

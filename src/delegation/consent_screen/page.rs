@@ -295,20 +295,24 @@ async fn render_page(
         teams: &data.teams,
         now,
     };
-    let pending: Vec<PendingCard> = data
+    let mut pending: Vec<PendingCard> = data
         .pending
         .iter()
         .map(|r| cards::pending(&known, r, &app.default_audience, policy.min_grant_seconds))
         .collect();
-    let unanswered: Vec<UnansweredCard> = data
+    let mut unanswered: Vec<UnansweredCard> = data
         .unanswered
         .iter()
         .map(|r| cards::unanswered(&known, r))
         .collect();
-    let (active, ended): (Vec<GrantCard>, Vec<GrantCard>) = data
+    let mut grant_cards: Vec<GrantCard> = data
         .grants
         .iter()
         .map(|g| cards::grant(&known, g, data.events.get(&g.id)))
+        .collect();
+    cards::make_labels_distinct(&mut pending, &mut grant_cards, &mut unanswered);
+    let (active, ended): (Vec<GrantCard>, Vec<GrantCard>) = grant_cards
+        .into_iter()
         .partition(|card| card.status == "active");
     let apps: Vec<AppCard> = data
         .consents
