@@ -292,21 +292,6 @@ pub fn grant(known: &Known, grant: &GrantRow, events: Option<&Vec<AuditEventRow>
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::duration_options;
-
-    #[test]
-    fn the_asked_duration_is_offered_exactly_and_marked() {
-        let options = duration_options(60, 90, true);
-        assert_eq!(options.len(), 1);
-        assert_eq!(options[0].label, "1 minute 30 seconds (as asked)");
-        assert!(options[0].selected);
-        let given = duration_options(900, 86_400, false);
-        assert_eq!(given[0].label, "1 day");
-    }
-}
-
 /// Numbers repeated labels across a page's cards (`labels::make_distinct`).
 pub fn make_labels_distinct(
     pending: &mut [PendingCard],
@@ -320,4 +305,19 @@ pub fn make_labels_distinct(
             .chain(grants.iter_mut().map(|c| &mut c.label))
             .chain(unanswered.iter_mut().map(|c| &mut c.label)),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_options;
+
+    #[test]
+    fn the_asked_duration_is_offered_exactly_and_marked() {
+        let options = duration_options(60, 90, true);
+        assert_eq!(options.len(), 1);
+        assert_eq!(options[0].label, "1 minute 30 seconds (as asked)");
+        assert!(options[0].selected);
+        let given = duration_options(900, 86_400, false);
+        assert_eq!(given[0].label, "1 day");
+    }
 }
