@@ -246,6 +246,23 @@ pub fn for_subjects(
         .load(conn)?)
 }
 
+/// Events about `subject` (a grant id), newest first: `limit` of them after
+/// skipping the `offset` newest. Bounded by the index on (subject, seq).
+pub fn newest_for_subject(
+    conn: &mut AnyConnection,
+    subject: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<AuditEventRow>, StoreError> {
+    Ok(audit_events::table
+        .filter(audit_events::subject.eq(subject))
+        .order(audit_events::seq.desc())
+        .offset(offset)
+        .limit(limit)
+        .select(AuditEventRow::as_select())
+        .load(conn)?)
+}
+
 /// Every event in order, `batch` at a time after `after_seq`.
 pub fn page(
     conn: &mut AnyConnection,
