@@ -234,18 +234,6 @@ pub fn for_subject(
         .load(conn)?)
 }
 
-/// The events about any of `subjects`, in order (one query for a page of grants).
-pub fn for_subjects(
-    conn: &mut AnyConnection,
-    subjects: &[String],
-) -> Result<Vec<AuditEventRow>, StoreError> {
-    Ok(audit_events::table
-        .filter(audit_events::subject.eq_any(subjects))
-        .order(audit_events::seq.asc())
-        .select(AuditEventRow::as_select())
-        .load(conn)?)
-}
-
 /// Events about `subject` (a grant id), newest first: `limit` of them after
 /// skipping the `offset` newest. Bounded by the index on (subject, seq).
 pub fn newest_for_subject(
