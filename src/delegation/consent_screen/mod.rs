@@ -1,8 +1,11 @@
 //! The consent screen (docs/contract.md "Consent screen"): `page` renders
 //! `GET /account` from the `cards`, `times`, `labels` and `notice`, `forms`
-//! takes its POSTs and renders refusals as pages, `home` answers `GET /`.
+//! takes its POSTs and renders refusals as pages, `activity` words a grant's
+//! activity a page at a time and `activity_page` shows all of it
+//! (`GET /account/grants/{id}/activity`), `home` answers `GET /`.
 
 pub mod activity;
+pub mod activity_page;
 pub mod cards;
 pub mod forms;
 pub mod home;
