@@ -6,7 +6,7 @@
 use crate::accounts::sign_in;
 use crate::app::AppState;
 use crate::delegation::api;
-use crate::delegation::consent_screen::{allow_support, forms, home, page};
+use crate::delegation::consent_screen::{activity_page, allow_support, forms, home, page};
 use crate::oauth::authorize::{app_consent, endpoint};
 use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
 use crate::ops::{health, metrics};
@@ -105,6 +105,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .route("/account/requests/{id}/deny", post(forms::deny))
         .route("/account/grants", post(allow_support::create))
         .route("/account/grants/{id}/revoke", post(forms::revoke))
+        .route("/account/grants/{id}/activity", get(activity_page::show))
         .route(
             "/account/apps/{client_id}/withdraw",
             post(forms::withdraw_app),

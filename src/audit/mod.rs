@@ -56,8 +56,19 @@ pub fn pending(
 }
 
 /// An introspection of token `jti` by `client_id` for `Deferred`: written at
-/// most once per token, client and minute (docs/security.md L9).
-pub fn introspected(now: i64, client_id: &str, grant_id: &str, jti: &str) -> PendingEvent {
+/// most once per token, client and minute (docs/security.md L9). `agent`, the
+/// token's `act.sub`, is kept so that the grant's activity can name them.
+pub fn introspected(
+    now: i64,
+    client_id: &str,
+    grant_id: &str,
+    jti: &str,
+    agent: Option<&str>,
+) -> PendingEvent {
+    let mut detail = serde_json::json!({"jti": jti});
+    if let Some(agent) = agent {
+        detail["agent"] = agent.into();
+    }
     PendingEvent {
         once: Some(IntrospectionMark::new(jti, client_id, now)),
         ..pending(
@@ -65,7 +76,7 @@ pub fn introspected(now: i64, client_id: &str, grant_id: &str, jti: &str) -> Pen
             client_id,
             Action::TokenIntrospected,
             Some(grant_id),
-            serde_json::json!({"jti": jti}),
+            detail,
         )
     }
 }

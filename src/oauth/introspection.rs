@@ -114,9 +114,12 @@ pub async fn introspect(
         .read(move |c| match claims {
             Some(claims) => {
                 let body = access_token_answer(c, &claims, now)?;
-                let delegated = (body["active"] == true)
-                    .then_some(claims.grant_id.clone().zip(Some(claims.jti.clone())))
-                    .flatten();
+                // The agent acting with the token (`act.sub`) names them in the activity.
+                let agent = claims.act.as_ref().map(|act| act.sub.clone());
+                let delegated = match (body["active"] == true, &claims.grant_id) {
+                    (true, Some(grant_id)) => Some((grant_id.clone(), claims.jti.clone(), agent)),
+                    _ => None,
+                };
                 Ok((body, delegated))
             }
             None => Ok((refresh_token_answer(c, &token, now)?, None)),
@@ -124,10 +127,10 @@ pub async fn introspect(
         .await?;
     // The check is recorded under its grant by the writer's next group commit; the
     // answer does not wait for it (the decision above did not depend on it).
-    if let Some((grant_id, jti)) = delegated {
+    if let Some((grant_id, jti, agent)) = delegated {
         app.deferred_audit.record(
             &app.db,
-            audit::introspected(now, &client.client_id, &grant_id, &jti),
+            audit::introspected(now, &client.client_id, &grant_id, &jti, agent.as_deref()),
         );
     }
     Ok(no_store(body))

@@ -52,10 +52,20 @@ fn revoke_access_token(
             &claims.client_id,
             Action::TokenRevoked,
             Some(grant_id),
-            json!({"jti": claims.jti}),
+            revoked_detail(claims),
         )?;
     }
     Ok(())
+}
+
+/// The `token.revoked` detail: the token, and the agent acting with it
+/// (`act.sub`), whom the grant's activity names.
+fn revoked_detail(claims: &AccessTokenClaims) -> serde_json::Value {
+    let mut detail = json!({"jti": claims.jti});
+    if let Some(act) = &claims.act {
+        detail["agent"] = json!(act.sub);
+    }
+    detail
 }
 
 /// What a revocation request reaches (§2.1: both kinds are tried).

@@ -234,14 +234,19 @@ pub fn for_subject(
         .load(conn)?)
 }
 
-/// The events about any of `subjects`, in order (one query for a page of grants).
-pub fn for_subjects(
+/// Events about `subject` (a grant id), newest first: `limit` of them after
+/// skipping the `offset` newest. Bounded by the index on (subject, seq).
+pub fn newest_for_subject(
     conn: &mut AnyConnection,
-    subjects: &[String],
+    subject: &str,
+    offset: i64,
+    limit: i64,
 ) -> Result<Vec<AuditEventRow>, StoreError> {
     Ok(audit_events::table
-        .filter(audit_events::subject.eq_any(subjects))
-        .order(audit_events::seq.asc())
+        .filter(audit_events::subject.eq(subject))
+        .order(audit_events::seq.desc())
+        .offset(offset)
+        .limit(limit)
         .select(AuditEventRow::as_select())
         .load(conn)?)
 }

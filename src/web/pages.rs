@@ -25,6 +25,10 @@ fn templates() -> &'static Tera {
                 "activity.html",
                 include_str!("../../templates/activity.html"),
             ),
+            (
+                "grant_activity.html",
+                include_str!("../../templates/grant_activity.html"),
+            ),
             ("pager.html", include_str!("../../templates/pager.html")),
             ("facts.html", include_str!("../../templates/facts.html")),
         ])

@@ -65,11 +65,14 @@ async fn fifty_checks_of_one_token_are_one_line_per_client_and_minute() {
     introspect_many(&g.d.app, rs, &token).await;
     assert_eq!(introspection_lines(&g).await, ["rs", "billing", "rs"]);
 
-    // alice's activity reads one line per check that counts, naming the app.
+    // alice's activity reads one line per check that counts, naming the app and the agent.
     let alice = signed_in_to_account(&g.d.app, "alice").await;
     let page = alice.get("/account").await;
-    assert_eq!(page.body.matches("checked an access token").count(), 3);
-    assert!(page.body.contains("billing checked an access token"));
+    assert_eq!(
+        page.body.matches("checked bob&#39;s access token").count(),
+        3
+    );
+    assert!(page.body.contains("billing checked bob&#39;s access token"));
 }
 
 #[tokio::test]

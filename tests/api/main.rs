@@ -24,6 +24,7 @@ mod discovery;
 mod faults;
 mod file_modes;
 mod fixtures;
+mod grant_activity;
 mod helpers;
 mod hostile_input;
 mod introspection;

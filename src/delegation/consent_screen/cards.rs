@@ -4,14 +4,13 @@
 //! what they give), a grant (the same, the time left and who ended it) and a
 //! request that ended unanswered (denied, cancelled or expired).
 
-use super::activity;
+use super::activity::{self, ActivityLine, Slice};
 use super::labels::whose;
 use super::times::{self, TimeView};
 use crate::clock::{exact_duration, human_duration};
 use crate::delegation::grants::GrantStatus;
 use crate::oauth::scope;
 use crate::store::access_requests::{AccessRequestRow, RequestState};
-use crate::store::audit_events::AuditEventRow;
 use crate::store::grants::{EndedBy, GrantRow};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -208,12 +207,6 @@ pub fn unanswered(known: &Known, request: &AccessRequestRow) -> UnansweredCard {
 }
 
 #[derive(Serialize)]
-pub struct ActivityLine {
-    at: TimeView,
-    text: String,
-}
-
-#[derive(Serialize)]
 pub struct GrantCard {
     id: String,
     pub status: &'static str,
@@ -233,10 +226,14 @@ pub struct GrantCard {
     /// "Ended by you", "Ended by the agent (bob)", "Expired", ...; empty while active.
     ended: String,
     ended_at: Option<TimeView>,
+    /// The newest lines (`activity::PAGE` at most), newest first.
     activity: Vec<ActivityLine>,
+    /// Whether older lines are on the grant's activity page.
+    older_activity: bool,
 }
 
-pub fn grant(known: &Known, grant: &GrantRow, events: Option<&Vec<AuditEventRow>>) -> GrantCard {
+/// `events`: a page of the grant's activity (`activity::Slice`).
+pub fn grant(known: &Known, grant: &GrantRow, events: Option<&Slice>) -> GrantCard {
     let agent = known.grantee(grant);
     let status = GrantStatus::of(grant, known.now);
     let (ended, ended_at) = match (status, grant.ended_by()) {
@@ -256,15 +253,7 @@ pub fn grant(known: &Known, grant: &GrantRow, events: Option<&Vec<AuditEventRow>
         (GrantStatus::Active, _) => (String::new(), None),
     };
     let activity = events
-        .map(|events| {
-            events
-                .iter()
-                .map(|e| ActivityLine {
-                    at: times::at(e.occurred_at),
-                    text: activity::line(e, known.names),
-                })
-                .collect()
-        })
+        .map(|slice| activity::lines(slice, known.names, known.words))
         .unwrap_or_default();
     let created_at = times::at(grant.created_at);
     GrantCard {
@@ -288,6 +277,7 @@ pub fn grant(known: &Known, grant: &GrantRow, events: Option<&Vec<AuditEventRow>
         ended,
         ended_at: ended_at.map(times::at),
         activity,
+        older_activity: events.is_some_and(|slice| slice.older),
         agent,
     }
 }

@@ -1,7 +1,8 @@
 //! `GET /account`: the consent screen (docs/contract.md "Consent screen"). Pending requests
 //! with approve (shorter, fewer scopes) and deny; active grants with the time
 //! left and "End access now"; ended grants and unanswered requests and why; the
-//! activity under each grant (from the audit trail); the apps the user allowed,
+//! newest lines of each grant's activity (`activity`; all of it on
+//! `activity_page`); the apps the user allowed,
 //! each with "Withdraw"; the notice after an action
 //! (`notice`); and a form to give access on the user's own initiative. The
 //! cards are drawn in `cards`. Read-only: it changes nothing.
@@ -9,6 +10,7 @@
 //! a page, with previous/next links (docs/security.md L5: no agent can make
 //! the page grow without bound).
 
+use super::activity::Slice;
 use super::allow_support::{self, Choices, MAX_AGENTS_LISTED, Sent};
 use super::cards::{self, GrantCard, Known, PendingCard, UnansweredCard};
 use super::labels::whose;
@@ -17,7 +19,6 @@ use super::times;
 use crate::app::{App, AppState};
 use crate::store::access_requests::AccessRequestRow;
 use crate::store::app_consents::AppConsentRow;
-use crate::store::audit_events::{self, AuditEventRow};
 use crate::store::clients::ClientRow;
 use crate::store::grants::GrantRow;
 use crate::store::sessions::SessionRow;
@@ -88,7 +89,8 @@ struct AccountData {
     /// Whether a later page has more pending requests, ended grants or unanswered requests.
     more: bool,
     grants: Vec<GrantRow>,
-    events: HashMap<String, Vec<AuditEventRow>>,
+    /// Each grant's newest activity, by grant id.
+    events: HashMap<String, Slice>,
     names: HashMap<String, String>,
     teams: HashMap<String, String>,
     clients: Vec<ClientRow>,
@@ -148,11 +150,10 @@ fn load(
         .into_iter()
         .chain(ended.into_iter().skip((page - 1) * PAGE).take(PAGE))
         .collect();
-    let ids: Vec<String> = grants.iter().map(|g| g.id.clone()).collect();
-    let mut events: HashMap<String, Vec<AuditEventRow>> = HashMap::new();
-    for event in audit_events::for_subjects(conn, &ids)? {
-        let subject = event.subject.clone().unwrap_or_default();
-        events.entry(subject).or_default().push(event);
+    // Each grant's newest lines, a bounded query each (the rest: its activity page).
+    let mut events = HashMap::new();
+    for grant in &grants {
+        events.insert(grant.id.clone(), Slice::load(conn, &grant.id, 1)?);
     }
     let subject = own_subject(conn, sub, about)?;
     let subject_agent = match &subject {
@@ -166,6 +167,7 @@ fn load(
         .map(|r| r.agent_sub.clone())
         .chain(grants.iter().filter_map(|g| g.agent_sub.clone()))
         .chain(subject_agent)
+        .chain(events.values().flat_map(Slice::people))
         .chain(std::iter::once(sub.to_string()))
         .collect();
     subs.sort();
