@@ -80,11 +80,15 @@ export async function photograph(page, name) {
   return { desktop, phone };
 }
 
-/** What every load of /account must satisfy: only the same-origin script, no dialog, HTML security headers. */
-export async function assertSafePage(page, response, what) {
+/**
+ * What every load of /account must satisfy: only the same-origin script, no
+ * dialog, HTML security headers. A refused form comes back as the page itself
+ * with another status at its own address: `{status: 400, path: '/account/grants'}`.
+ */
+export async function assertSafePage(page, response, what, { status = 200, path = '/account' } = {}) {
   assert.ok(response, `${what}: no navigation response`);
-  assert.equal(response.status(), 200, `${what}: status ${response.status()} at ${response.url()}`);
-  assert.equal(new URL(response.url()).pathname, '/account', `${what}: at ${response.url()}`);
+  assert.equal(response.status(), status, `${what}: status ${response.status()} at ${response.url()}`);
+  assert.equal(new URL(response.url()).pathname, path, `${what}: at ${response.url()}`);
   const h = response.headers();
   assert.match(h['content-type'] ?? '', /^text\/html\b/i, `${what}: content-type`);
   assert.match(h['content-security-policy'] ?? '', /frame-ancestors\s+'none'/i, `${what}: content-security-policy`);
