@@ -7,7 +7,7 @@ use crate::accounts::sign_in;
 use crate::app::AppState;
 use crate::delegation::api;
 use crate::delegation::consent_screen::{activity_page, allow_support, forms, home, page};
-use crate::oauth::authorize::{app_consent, endpoint};
+use crate::oauth::authorize::{act_as, app_consent, endpoint};
 use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
 use crate::ops::{health, metrics};
 use crate::web::{no_store, not_found, pages, request_log, too_large, uri_guard};
@@ -97,6 +97,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .route("/jwks.json", get(jwks::jwks))
         .route("/authorize", get(endpoint::get).post(endpoint::post))
         .route("/authorize/consent", post(app_consent::decision))
+        .route("/authorize/act", post(act_as::decision))
         .route("/", get(home::show))
         .route("/login", get(sign_in::show).post(sign_in::submit))
         .route("/logout", post(sign_in::logout))

@@ -16,10 +16,12 @@ pub enum Action {
     AppConsentWithdrawn,
     /// The trail was re-keyed at start-up (`rekey`, docs/security.md N6).
     AuditChainKeyed,
+    /// An agent signed in to an app as the user (DESIGN.md "Delegated sign-in").
+    DelegatedSignInStarted,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Self::AccessRequestCreated,
         Self::AccessRequestDenied,
         Self::AccessRequestCancelled,
@@ -31,6 +33,7 @@ impl Action {
         Self::SessionSignedIn,
         Self::AppConsentWithdrawn,
         Self::AuditChainKeyed,
+        Self::DelegatedSignInStarted,
     ];
 
     /// The stored name (`audit_events.action`), stable across versions.
@@ -47,6 +50,7 @@ impl Action {
             Self::SessionSignedIn => "session.signed_in",
             Self::AppConsentWithdrawn => "app_consent.withdrawn",
             Self::AuditChainKeyed => "audit.chain_keyed",
+            Self::DelegatedSignInStarted => "delegated_sign_in.started",
         }
     }
 

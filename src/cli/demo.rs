@@ -126,6 +126,7 @@ pub async fn seed(app: &App) -> Result<String, StoreError> {
             family_expires_at: now + app.settings.access_token_ttl_seconds,
             audiences: vec![app.default_audience.clone()],
             nonce: None,
+            delegation: None,
         },
     );
     app.db

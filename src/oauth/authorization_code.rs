@@ -7,6 +7,7 @@
 //! claim, read, `decide_redemption`, write) → sign.
 
 use super::audience;
+use super::delegated_session::resume;
 use super::pkce;
 use super::token_response::TokenResponse;
 use super::user_tokens::{Grant, UserTokens, revoke_family};
@@ -135,6 +136,17 @@ fn redeem(
         user,
     )
     .map_err(TxError::Abort)?;
+    let delegation = resume(
+        conn,
+        (
+            row.grant_id.as_deref(),
+            row.actor_sub.as_deref(),
+            row.sid.as_deref(),
+        ),
+        &row.client_id,
+        now,
+    )?
+    .map_err(TxError::Abort)?;
     let tokens = UserTokens::prepare(
         issuer,
         settings,
@@ -149,6 +161,7 @@ fn redeem(
             family_expires_at: now + settings.refresh_token_absolute_seconds,
             audiences: presented.audiences,
             nonce: row.nonce.clone(),
+            delegation,
         },
     );
     tokens.write(conn)?;
@@ -178,6 +191,9 @@ mod tests {
             created_at: 0,
             expires_at: 60,
             redeemed_at: None,
+            grant_id: None,
+            actor_sub: None,
+            sid: None,
         }
     }
 

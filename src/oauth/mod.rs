@@ -9,6 +9,7 @@ pub mod authorization_code;
 pub mod authorize;
 pub mod client_auth;
 pub mod client_credentials;
+pub mod delegated_session;
 pub mod discovery;
 pub mod introspection;
 pub mod jwks;

@@ -8,6 +8,7 @@
 //! (Over 300 lines: more than half is the unit tests of the decision, kept beside it.)
 
 use super::audience;
+use super::delegated_session::resume;
 use super::scope;
 use super::token_response::TokenResponse;
 use super::user_tokens::{Grant, UserTokens, revoke_family};
@@ -75,14 +76,27 @@ pub async fn grant(
     }
 }
 
+/// What stands for the user's consent to the app: their remembered app
+/// consent, or, for a delegated session, the grant (checked by `delegated_session::resume`).
+enum Consent<'a> {
+    OfTheApp(Option<&'a AppConsentRow>),
+    TheGrant,
+}
+
+impl<'a> From<Option<&'a AppConsentRow>> for Consent<'a> {
+    fn from(consent: Option<&'a AppConsentRow>) -> Self {
+        Self::OfTheApp(consent)
+    }
+}
+
 /// The scopes the new tokens carry. Checks, in this order: this client's token,
 /// an active user, consent still given (third-party apps), the narrowing asked
 /// for within the family (§6), and the agent scope only for an agent.
-fn decide_rotation(
+fn decide_rotation<'a>(
     row: &RefreshTokenRow,
     client: &Client,
     user: Option<&UserRow>,
-    consent: Option<&AppConsentRow>,
+    consent: impl Into<Consent<'a>>,
     requested: Option<Vec<String>>,
 ) -> Result<Vec<String>, OAuthError> {
     if row.client_id != client.client_id {
@@ -94,7 +108,13 @@ fn decide_rotation(
         .filter(|u| u.is_active())
         .ok_or_else(|| OAuthError::invalid_grant("the user is not active"))?;
     let family = row.scope_list();
-    if !client.first_party && !consent.is_some_and(|c| c.covers(&family)) {
+    let consented = match consent.into() {
+        Consent::TheGrant => true,
+        Consent::OfTheApp(consent) => {
+            client.first_party || consent.is_some_and(|c| c.covers(&family))
+        }
+    };
+    if !consented {
         return Err(OAuthError::invalid_grant("the user withdrew consent"));
     }
     let scopes = match requested {
@@ -130,7 +150,19 @@ fn rotate(
         OAuthError::invalid_grant("unknown refresh token"),
     ))?;
     let user = UserRow::find_by_sub(conn, &row.user_sub)?;
-    let consent = match (&user, client.first_party) {
+    // A delegated session's consent is its grant (DESIGN.md "Delegated sign-in"), read here.
+    let delegation = resume(
+        conn,
+        (
+            row.grant_id.as_deref(),
+            row.actor_sub.as_deref(),
+            row.sid.as_deref(),
+        ),
+        &row.client_id,
+        now,
+    )?
+    .map_err(TxError::Abort)?;
+    let consent = match (&user, client.first_party || delegation.is_some()) {
         (Some(user), false) => AppConsentRow::find_for_update(conn, &user.sub, &client.client_id)?,
         _ => None,
     };
@@ -138,7 +170,10 @@ fn rotate(
         &row,
         client,
         user.as_ref(),
-        consent.as_ref(),
+        match delegation {
+            Some(_) => Consent::TheGrant,
+            None => Consent::OfTheApp(consent.as_ref()),
+        },
         presented.scope,
     )
     .map_err(TxError::Abort)?;
@@ -156,6 +191,7 @@ fn rotate(
             family_expires_at: row.family_expires_at,
             audiences: presented.audiences,
             nonce: None,
+            delegation,
         },
     );
     tokens.write(conn)?;
@@ -181,6 +217,9 @@ mod tests {
             family_expires_at: 1000,
             used_at: None,
             revoked_at: None,
+            grant_id: None,
+            actor_sub: None,
+            sid: None,
         }
     }
 

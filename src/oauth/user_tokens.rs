@@ -3,6 +3,9 @@
 //! family, so a replay can end it), a rotated refresh token for clients allowed
 //! one, and an ID token when `openid` was granted. Rows are prepared before the
 //! grant's transaction, written inside it, and signed after it commits.
+//! A delegated session (`Delegation`: an agent signed in to the app as the
+//! user under a grant) adds `act`, `grant_id` and `sid`, and no token or
+//! family outlives the grant (DESIGN.md "Delegated sign-in into any OIDC app").
 
 use super::scope;
 use super::token_response::TokenResponse;
@@ -14,7 +17,7 @@ use crate::random;
 use crate::store::issued_tokens::{IssuedTokenRow, TokenKind};
 use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::{AnyConnection, StoreError};
-use crate::tokens::access_token::{self, AccessTokenClaims, Audience};
+use crate::tokens::access_token::{self, AccessTokenClaims, Actor, Audience};
 use crate::tokens::id_token::{self, IdTokenClaims};
 use crate::tokens::keyring::KeySet;
 
@@ -36,6 +39,17 @@ pub struct UserTokens {
     refresh: Option<(String, RefreshTokenRow)>,
     scopes: Vec<String>,
     nonce: Option<String>,
+    sid: Option<String>,
+}
+
+/// An agent acting as the user in an app, under a grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    pub grant_id: String,
+    pub actor_sub: String,
+    pub sid: String,
+    /// The grant's `expires_at`: nothing issued lives longer.
+    pub expires_at: i64,
 }
 
 pub struct Grant<'a> {
@@ -49,11 +63,15 @@ pub struct Grant<'a> {
     pub family_expires_at: i64,
     pub audiences: Vec<String>,
     pub nonce: Option<String>,
+    /// `Some` for a delegated session.
+    pub delegation: Option<Delegation>,
 }
 
 impl UserTokens {
     pub fn prepare(issuer: &str, settings: &Settings, now: i64, grant: Grant<'_>) -> Self {
         let ttl = settings.access_token_ttl_seconds;
+        let delegation = grant.delegation.as_ref();
+        let until = delegation.map_or(i64::MAX, |d| d.expires_at);
         let claims = AccessTokenClaims {
             iss: issuer.to_string(),
             sub: grant.user_sub.to_string(),
@@ -61,12 +79,15 @@ impl UserTokens {
             client_id: grant.client.client_id.clone(),
             scope: scope::join(&grant.scopes),
             iat: now,
-            exp: now + ttl,
+            exp: (now + ttl).min(until),
             nbf: None,
             jti: random::identifier(),
             auth_time: Some(grant.auth_time),
-            act: None,
-            grant_id: None,
+            act: delegation.map(|d| Actor {
+                sub: d.actor_sub.clone(),
+                iss: None,
+            }),
+            grant_id: delegation.map(|d| d.grant_id.clone()),
         };
         let access_record = IssuedTokenRow {
             id: claims.jti.clone(),
@@ -77,9 +98,10 @@ impl UserTokens {
             expires_at: claims.exp,
             revoked_at: None,
             family_id: Some(grant.family_id.to_string()),
-            grant_id: None,
+            grant_id: delegation.map(|d| d.grant_id.clone()),
             parent_id: None,
         };
+        let family_expires_at = grant.family_expires_at.min(until);
         let refresh = grant.client.allows_grant(GrantType::RefreshToken).then(|| {
             let token = random::secret();
             let row = RefreshTokenRow {
@@ -90,11 +112,13 @@ impl UserTokens {
                 scopes: grant.family_scopes.clone(),
                 auth_time: grant.auth_time,
                 issued_at: now,
-                expires_at: (now + settings.refresh_token_idle_seconds)
-                    .min(grant.family_expires_at),
-                family_expires_at: grant.family_expires_at,
+                expires_at: (now + settings.refresh_token_idle_seconds).min(family_expires_at),
+                family_expires_at,
                 used_at: None,
                 revoked_at: None,
+                grant_id: delegation.map(|d| d.grant_id.clone()),
+                actor_sub: delegation.map(|d| d.actor_sub.clone()),
+                sid: delegation.map(|d| d.sid.clone()),
             };
             (token, row)
         });
@@ -104,6 +128,7 @@ impl UserTokens {
             refresh,
             scopes: grant.scopes,
             nonce: grant.nonce,
+            sid: grant.delegation.map(|d| d.sid),
         }
     }
 
@@ -131,6 +156,9 @@ impl UserTokens {
                 nonce: self.nonce,
                 at_hash: id_token::at_hash(&access),
                 azp: self.claims.client_id.clone(),
+                act: self.claims.act.clone(),
+                grant_id: self.claims.grant_id.clone(),
+                sid: self.sid,
             };
             Some(
                 id_token::sign(keys, &claims)

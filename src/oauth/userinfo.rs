@@ -1,7 +1,7 @@
 //! `GET`/`POST /userinfo` (OIDC Core §5.3): claims about the user the bearer
 //! token is for, by scope: `sub` always (with `openid`), `preferred_username`
-//! and `name` with `profile`. The token must be active (`token_state`) and be
-//! about an active user.
+//! and `name` with `profile`; `act` when an agent acts as the user (a delegated
+//! session). The token must be active (`token_state`) and be about an active user.
 
 use crate::app::AppState;
 use crate::oauth::token_state::bearer_user;
@@ -25,6 +25,10 @@ pub async fn userinfo(
     if claims.has_scope("profile") {
         body.insert("preferred_username".into(), json!(user.username));
         body.insert("name".into(), json!(user.username));
+    }
+    // A delegated session: who is really acting (DESIGN.md "Delegated sign-in").
+    if let Some(act) = &claims.act {
+        body.insert("act".into(), json!(act));
     }
     let mut response = Json(Value::Object(body)).into_response();
     response

@@ -19,6 +19,10 @@ pub struct AuthorizationCodeRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub redeemed_at: Option<i64>,
+    /// A delegated sign-in: the grant, the agent acting as `user_sub`, the session.
+    pub grant_id: Option<String>,
+    pub actor_sub: Option<String>,
+    pub sid: Option<String>,
 }
 
 impl AuthorizationCodeRow {

@@ -84,6 +84,26 @@ impl GrantRow {
             .load(conn)?)
     }
 
+    /// The active grants `agent_sub` may use, named or through `team`, newest
+    /// first, at most `limit` (the grants a delegated sign-in may run under).
+    pub fn active_usable_by(
+        conn: &mut AnyConnection,
+        agent_sub: &str,
+        team: Option<&str>,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        let mine = grants::agent_sub.eq(agent_sub).or(grants::team.eq(team));
+        Ok(grants::table
+            .filter(mine)
+            .filter(grants::revoked_at.is_null())
+            .filter(grants::expires_at.gt(now))
+            .order(grants::created_at.desc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
     /// The ids of the active grants where `sub` is the subject or the agent.
     pub fn active_ids_involving(
         conn: &mut AnyConnection,

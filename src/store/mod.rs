@@ -30,6 +30,7 @@ pub mod authorization_codes;
 pub mod chain_key;
 pub mod client_removal;
 pub mod clients;
+pub mod delegated_sessions;
 pub mod expired;
 pub mod grants;
 pub mod introspection_marks;

@@ -20,6 +20,10 @@ pub struct RefreshTokenRow {
     pub family_expires_at: i64,
     pub used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// A delegated session's family: the grant, the acting agent, the session id.
+    pub grant_id: Option<String>,
+    pub actor_sub: Option<String>,
+    pub sid: Option<String>,
 }
 
 impl RefreshTokenRow {

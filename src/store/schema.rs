@@ -107,6 +107,9 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         redeemed_at -> Nullable<BigInt>,
+        grant_id -> Nullable<Text>,
+        actor_sub -> Nullable<Text>,
+        sid -> Nullable<Text>,
     }
 }
 
@@ -123,6 +126,9 @@ diesel::table! {
         family_expires_at -> BigInt,
         used_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        grant_id -> Nullable<Text>,
+        actor_sub -> Nullable<Text>,
+        sid -> Nullable<Text>,
     }
 }
 
@@ -178,5 +184,16 @@ diesel::table! {
         token_id -> Text,
         client_id -> Text,
         minute -> BigInt,
+    }
+}
+
+diesel::table! {
+    delegated_sessions (sid) {
+        sid -> Text,
+        grant_id -> Text,
+        client_id -> Text,
+        subject_sub -> Text,
+        agent_sub -> Text,
+        started_at -> BigInt,
     }
 }

@@ -22,6 +22,14 @@ pub struct IdTokenClaims {
     pub nonce: Option<String>,
     pub at_hash: String,
     pub azp: String,
+    /// A delegated session: the agent acting as `sub` (RFC 8693 §4.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<crate::tokens::access_token::Actor>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
+    /// OIDC Front/Back-Channel Logout: the session, named in logout tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// The left half of the SHA-256 of the access token, base64url (RS256 and ES256 both hash with SHA-256).

@@ -18,6 +18,7 @@ fn templates() -> &'static Tera {
         tera.add_raw_templates([
             ("base.html", include_str!("../../templates/base.html")),
             ("login.html", include_str!("../../templates/login.html")),
+            ("act_as.html", include_str!("../../templates/act_as.html")),
             ("consent.html", include_str!("../../templates/consent.html")),
             ("error.html", include_str!("../../templates/error.html")),
             ("account.html", include_str!("../../templates/account.html")),
@@ -126,4 +127,13 @@ pub async fn script() -> Response {
         "text/javascript; charset=utf-8",
         include_str!("../../static/behalf.js"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_parses() {
+        // A syntax error would otherwise surface only as a 500 on the page that uses it.
+        assert!(super::templates().get_template_names().count() >= 10);
+    }
 }

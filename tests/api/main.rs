@@ -18,6 +18,7 @@ mod connection_limits;
 mod consent_screen;
 mod consent_screen_product;
 mod database_faults;
+mod delegated_sign_in;
 mod demo;
 mod disabled_users;
 mod discovery;

@@ -95,6 +95,9 @@ async fn a_sweep_deletes_only_what_has_expired_for_good() {
         family_expires_at: now + app.state.settings.refresh_token_absolute_seconds,
         used_at: None,
         revoked_at: None,
+        grant_id: None,
+        actor_sub: None,
+        sid: None,
     };
     app.state.db.run(move |c| refresh.insert(c)).await.unwrap();
     let before = rows(app).await;

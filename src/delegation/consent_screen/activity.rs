@@ -126,6 +126,11 @@ pub fn line(
                 None => format!("{app} checked {token}"),
             }
         }
+        Some(Action::DelegatedSignInStarted) => {
+            let client = detail["client"].as_str().unwrap_or_default();
+            let app = names.get(client).map_or("an app", String::as_str);
+            format!("{actor} signed in to {app} as you")
+        }
         Some(Action::TokenRevoked) => match (app, agent) {
             (Some(app), _) => format!("{app} revoked {token}"),
             (None, Some(agent)) => format!("{agent}'s access token was revoked"),

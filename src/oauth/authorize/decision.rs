@@ -85,6 +85,7 @@ mod tests {
             prompt,
             max_age: None,
             reauth_since: None,
+            login_hint: None,
             params: vec![],
         }
     }

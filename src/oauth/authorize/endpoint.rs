@@ -1,14 +1,14 @@
 //! `GET`/`POST /authorize`: validate, make sure the right user is signed in
-//! (`prompt`, `max_age`: `decision::sign_in_is_fresh`), make sure they consented
-//! or the app is first-party (`decision::decide`), then redirect with a code.
+//! (`prompt`, `max_age`: `decision::sign_in_is_fresh`), offer an agent to act
+//! as a user who allowed it (`act_as`), else continue as the signed-in user
+//! (`as_self`: consent or first-party, then a code).
 //! `prompt=none` never shows a page (OIDC Core §3.1.2.6).
 
-use super::app_consent;
-use super::decision::{Decision, decide, needs_remembered_consent, sign_in_is_fresh};
+use super::act_as;
+use super::as_self::continue_as_self;
+use super::decision::sign_in_is_fresh;
 use super::request::{self, AuthorizationRequest, REAUTH_SINCE};
-use super::response::issue_code;
 use crate::app::{App, AppState};
-use crate::store::app_consents::AppConsentRow;
 use crate::web::form::OAuthForm;
 use crate::web::{pages, session};
 use axum::body::Bytes;
@@ -56,38 +56,10 @@ async fn authorize(app: &App, form: &OAuthForm, headers: &HeaderMap) -> Response
         }
         return send_to_login(app, &request, now);
     };
-    let remembered = if needs_remembered_consent(&request) {
-        let (sub, client_id) = (user.sub.clone(), request.client.client_id.clone());
-        match app
-            .db
-            .run(move |c| AppConsentRow::find(c, &sub, &client_id))
-            .await
-        {
-            Ok(row) => row,
-            Err(_) => return pages::unavailable(),
-        }
-    } else {
-        None
-    };
-    match decide(&request, &user, remembered.as_ref()) {
-        Decision::Consent if request.prompt.none => {
-            fail("consent_required", "the user has not consented")
-        }
-        Decision::Consent => app_consent::page(
-            &app.settings.policy.scope_descriptions,
-            &request,
-            &user,
-            &session,
-        ),
-        Decision::Refuse(error, description) => fail(error, description),
-        Decision::Issue => {
-            let auth_time = session.auth_time.unwrap_or(now);
-            match issue_code(&app.db, &app.issuer, now, &request, &user, auth_time).await {
-                Ok(redirect) => redirect.into_response(),
-                Err(_) => pages::unavailable(),
-            }
-        }
+    if let Some(offer) = act_as::offer(app, &request, &session, &user).await {
+        return offer;
     }
+    continue_as_self(app, &request, &session, &user).await
 }
 
 fn send_to_login(app: &App, request: &AuthorizationRequest, now: i64) -> Response {

@@ -52,6 +52,7 @@ const CARRIED: &[&str] = &[
     "max_age",
     "response_mode",
     "resource",
+    "login_hint",
     REAUTH_SINCE,
 ];
 
@@ -62,7 +63,7 @@ pub struct Prompt {
     pub consent: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct AuthorizationRequest {
     pub client: Arc<Client>,
     pub redirect_uri: String,
@@ -73,6 +74,9 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     pub max_age: Option<i64>,
     pub reauth_since: Option<i64>,
+    /// OIDC Core §3.1.2.1: whom the sign-in is for; for an agent at a
+    /// delegated-sign-in app, the user to act as (username or `sub`).
+    pub login_hint: Option<String>,
     /// The request's own parameters, to carry through sign-in and consent.
     pub params: Vec<(String, String)>,
 }
@@ -249,6 +253,10 @@ pub async fn validate(app: &App, form: &OAuthForm) -> Result<AuthorizationReques
             .transpose()
     };
     let max_age = number("max_age")?;
+    let login_hint = param("login_hint")?.map(str::to_string);
+    if login_hint.as_ref().is_some_and(|h| h.len() > 256) {
+        return Err(fail("invalid_request", "login_hint is too long"));
+    }
     let reauth_since = param(REAUTH_SINCE)?
         .and_then(|v| reauth_time(&app.mac, v, &client.client_id, code_challenge));
     let params = CARRIED
@@ -270,6 +278,7 @@ pub async fn validate(app: &App, form: &OAuthForm) -> Result<AuthorizationReques
         prompt,
         max_age,
         reauth_since,
+        login_hint,
         params,
     })
 }

@@ -32,6 +32,9 @@ pub fn new_code(
         created_at: now,
         expires_at: now + CODE_TTL_SECONDS,
         redeemed_at: None,
+        grant_id: None,
+        actor_sub: None,
+        sid: None,
     };
     (code, row)
 }
