@@ -182,12 +182,12 @@ describe('"Allow support access" in Chromium: refused, given to a team, used by 
     assert.equal((await allowForm().getAttribute('method'))?.toLowerCase(), 'post');
     // With two teams none is chosen for her.
     assert.deepEqual(await optionsOf(teamSelect()), [
-      ['', 'Choose a team, or one person below', true],
+      ['', 'Choose a team', true],
       ['Sales', 'The Sales team', false],
       ['Support', 'The Support team', false],
     ]);
     const agents = await optionsOf(agentSelect());
-    assert.deepEqual(agents[0], ['', 'No one by name: the team above', true], 'the first choice of one person');
+    assert.deepEqual(agents[0], ['', 'Nobody by name (the team above)', true], 'the first choice of one person');
     assert.deepEqual(
       agents.slice(1).map(([v, l]) => [v, l]).sort(),
       [['bob', 'bob (Support)'], ['dave', 'dave (Support)'], ['erin', 'erin (Sales)']],
@@ -371,7 +371,7 @@ describe('"Allow support access" in Chromium: refused, given to a team, used by 
     await scopeGroup().getByRole('checkbox', { name: state.readLabel, exact: true }).check();
     const activeBefore = await page.locator('[data-grant-status="active"]').count();
     const message = await submitRefused('grantee', 'a team and a person');
-    assert.equal(message, 'Choose a team or a named agent, not both.');
+    assert.equal(message, 'Choose a team or one person, not both.');
     assert.equal(await whoGroup().locator('#allow-grantee-error').count(), 1, 'the message is not in "Who may act in your account"');
     assert.equal(await whoGroup().getAttribute('aria-describedby'), 'allow-grantee-error');
     assert.equal((await axNode('group', 'Who may act in your account')).description, message);

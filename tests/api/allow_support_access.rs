@@ -108,7 +108,7 @@ async fn the_form_offers_teams_agents_tools_scopes_and_apps_in_words() {
     );
     assert!(body.contains("<option value=\"Support\">The Support team</option>"));
     assert!(body.contains("<option value=\"dave\">dave (Support)</option>"));
-    assert!(body.contains("<option value=\"\" selected>No one by name: the team above</option>"));
+    assert!(body.contains("<option value=\"\" selected>Nobody by name (the team above)</option>"));
     assert!(
         !body.contains("<option value=\"alice\""),
         "alice is no agent"
@@ -314,7 +314,7 @@ async fn a_refused_form_keeps_its_values_and_says_what_is_wrong_beside_the_field
     .await;
     assert_eq!(both.status, StatusCode::BAD_REQUEST);
     assert!(form_part(&both).contains(
-        "id=\"allow-grantee-error\" role=\"alert\">Choose a team or a named agent, not both.</p>"
+        "id=\"allow-grantee-error\" role=\"alert\">Choose a team or one person, not both.</p>"
     ));
     assert!(form_part(&both).contains("value=\"read\" checked"));
 

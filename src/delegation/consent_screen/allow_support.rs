@@ -97,8 +97,8 @@ impl Sent {
         match (self.team.is_empty(), self.agent.is_empty()) {
             (false, true) => Ok(GiveTo::Team(self.team.clone())),
             (true, false) => Ok(GiveTo::Agent(self.agent.clone())),
-            (true, true) => Err("Choose a team or a named agent.".into()),
-            (false, false) => Err("Choose a team or a named agent, not both.".into()),
+            (true, true) => Err("Choose a team or one person.".into()),
+            (false, false) => Err("Choose a team or one person, not both.".into()),
         }
     }
 
@@ -180,7 +180,7 @@ pub fn view(
     let chosen_team = if fresh { only_team } else { &sent.team };
     let mut teams = vec![Option_ {
         value: String::new(),
-        label: "Choose a team, or one person below".into(),
+        label: "Choose a team".into(),
         selected: chosen_team.is_empty(),
     }];
     teams.extend(team_names.iter().map(|t| Option_ {
@@ -190,7 +190,7 @@ pub fn view(
     }));
     let mut agents = vec![Option_ {
         value: String::new(),
-        label: "No one by name: the team above".into(),
+        label: "Nobody by name (the team above)".into(),
         selected: sent.agent.is_empty(),
     }];
     agents.extend(choices.agents.iter().filter(|a| a.sub != sub).map(|a| {
@@ -294,10 +294,10 @@ fn in_words(refused: &GiveRefused, sent: &Sent, client: &Client, policy: &Policy
             None => "Tick only things from the list.".into(),
         },
         (Some(GiveField::Grantee), _) if !sent.agent.is_empty() => {
-            "Choose an agent from the list.".into()
+            "Choose a person from the list.".into()
         }
         (Some(GiveField::Grantee), _) => {
-            "No one in that team can be given access: choose another team or a named agent.".into()
+            "No one in that team can be given access: choose another team or one person.".into()
         }
         (Some(GiveField::Client), _) => format!(
             "{} cannot act in accounts: choose another support tool.",

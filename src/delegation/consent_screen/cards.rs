@@ -226,6 +226,10 @@ pub struct GrantCard {
     /// "Ended by you", "Ended by the agent (bob)", "Expired", ...; empty while active.
     ended: String,
     ended_at: Option<TimeView>,
+    /// Who, as a heading's first words ("The Support team", "bob").
+    heading: String,
+    /// `label` as a heading's first words.
+    label_heading: String,
     /// The newest lines (`activity::PAGE` at most), newest first.
     activity: Vec<ActivityLine>,
     /// Whether older lines are on the grant's activity page.
@@ -276,6 +280,8 @@ pub fn grant(known: &Known, grant: &GrantRow, events: Option<&Slice>) -> GrantCa
         time_left: human_duration(grant.expires_at - known.now),
         ended,
         ended_at: ended_at.map(times::at),
+        heading: super::labels::at_sentence_start(&agent),
+        label_heading: String::new(),
         activity,
         older_activity: events.is_some_and(|slice| slice.older),
         agent,
@@ -295,6 +301,9 @@ pub fn make_labels_distinct(
             .chain(grants.iter_mut().map(|c| &mut c.label))
             .chain(unanswered.iter_mut().map(|c| &mut c.label)),
     );
+    for card in grants {
+        card.label_heading = super::labels::at_sentence_start(&card.label);
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,15 @@ pub fn whose(agent: &str, thing: &str, ticket: &str, asked_at: &str) -> String {
     }
 }
 
+/// `who` as the first words of a sentence: "the Support team" becomes "The
+/// Support team"; a username keeps its own spelling ("bob").
+pub fn at_sentence_start(who: &str) -> String {
+    match who.strip_prefix("the ") {
+        Some(rest) => format!("The {rest}"),
+        None => who.to_string(),
+    }
+}
+
 /// Makes the labels of one page distinct: a label seen before gets "(2)",
 /// "(3)", ... in page order (two ticketless grants to bob in one minute).
 pub fn make_distinct<'a>(labels: impl Iterator<Item = &'a mut String>) {
@@ -29,7 +38,13 @@ pub fn make_distinct<'a>(labels: impl Iterator<Item = &'a mut String>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{make_distinct, whose};
+    use super::{at_sentence_start, make_distinct, whose};
+
+    #[test]
+    fn a_team_starts_a_sentence_with_a_capital_and_a_username_keeps_its_case() {
+        assert_eq!(at_sentence_start("the Support team"), "The Support team");
+        assert_eq!(at_sentence_start("bob"), "bob");
+    }
 
     #[test]
     fn repeated_labels_on_a_page_are_numbered() {

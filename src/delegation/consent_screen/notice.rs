@@ -5,6 +5,7 @@
 //! user's own rows. Nothing of the query's text is ever shown: an unknown
 //! outcome shows nothing, an id that is not the user's only the plain outcome.
 
+use super::labels::at_sentence_start;
 use crate::clock::exact_duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,16 +81,18 @@ pub fn sentence(done: Done, about: Option<&About>) -> String {
         (Done::Approved, Some(a)) => format!(
             "You approved {}. {} can act in your account for {}.",
             a.label,
-            a.agent,
+            at_sentence_start(&a.agent),
             exact_duration(a.seconds)
         ),
         (Done::Denied, Some(a)) => format!(
             "You denied {}. {} cannot act in your account.",
-            a.label, a.agent
+            a.label,
+            at_sentence_start(&a.agent)
         ),
         (Done::Ended, Some(a)) => format!(
             "You ended {}. {} can no longer act in your account.",
-            a.label, a.agent
+            a.label,
+            at_sentence_start(&a.agent)
         ),
         (Done::Given, Some(a)) => format!(
             "You gave {} access to your account for {}.",
