@@ -28,6 +28,8 @@ pub struct RequestView {
     pub subject: String,
     pub subject_username: String,
     pub scope: String,
+    /// Delegated-sign-in apps (client ids) the agent asks to sign in to as the user.
+    pub apps: Vec<String>,
     pub duration: i64,
     pub reason: String,
     pub ticket: String,
@@ -48,6 +50,7 @@ pub fn view(
         status: RequestStatus::of(&row, now).as_str(),
         grant_expires_at: grant.map(|g| rfc3339(g.expires_at)),
         grant_status: grant.map(|g| GrantStatus::of(g, now).as_str()),
+        apps: row.app_list(),
         id: row.id,
         subject: row.subject_sub,
         subject_username,
