@@ -8,7 +8,7 @@
 //! `grants::record`. Every refusal names the field it is about, so the form
 //! can show it there.
 
-use super::{GrantView, Granted, Grantee, build, record, view};
+use super::{GrantView, Granted, Grantee, build, load_view, record};
 use crate::clients::Client;
 use crate::config::Policy;
 use crate::delegation::policy;
@@ -180,7 +180,7 @@ pub async fn give(
                 now,
             );
             record(c, &grant, &user.sub, now)?;
-            Ok(view(&grant, now))
+            Ok(load_view(c, &grant, now)?)
         })
         .await
         .map_err(|e| match e {
