@@ -6,9 +6,11 @@
 
 mod end;
 mod give;
+mod list;
 
 pub use end::{decide_end, end, end_all_of_disabled};
 pub use give::{GiveAccess, GiveField, GiveRefused, GiveTo, decide_give, give};
+pub use list::{decide_filter, get, list};
 
 use crate::audit::{self, Action};
 use crate::clock::rfc3339;

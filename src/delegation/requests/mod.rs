@@ -1,14 +1,17 @@
 //! Access requests: an agent asks a user for access (scopes, duration, reason,
 //! ticket): `pending` → `approved` | `denied` | `cancelled`, or `expired` when
 //! read past its time (docs/contract.md "Access requests API"). `create` and
-//! `answer` hold the flows; this file holds what a reader sees and who may see it.
+//! `answer` hold the flows, `list` an agent's pages of them; this file holds
+//! what a reader sees and who may see it.
 
 mod answer;
 mod create;
+mod list;
 pub mod status;
 
 pub use answer::{Answer, Decision, answer, cancel, decide_answer};
 pub use create::{Asked, NewRequest, create, decide_new_request};
+pub use list::{decide_filter, list};
 pub use status::RequestStatus;
 
 use super::grants::GrantStatus;
