@@ -5,8 +5,8 @@
 
 use crate::accounts::sign_in;
 use crate::app::AppState;
-use crate::delegation::api;
 use crate::delegation::consent_screen::{activity_page, allow_support, forms, home, page};
+use crate::delegation::{api, api_lists};
 use crate::oauth::authorize::{act_as, app_consent, endpoint};
 use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
 use crate::ops::{health, metrics};
@@ -77,12 +77,19 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
             "/userinfo",
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
-        .route("/api/access-requests", post(api::create_request))
+        .route(
+            "/api/access-requests",
+            get(api_lists::list_requests).post(api::create_request),
+        )
         .route(
             "/api/access-requests/{id}",
             get(api::get_request).delete(api::cancel_request),
         )
-        .route("/api/grants/{id}", axum::routing::delete(api::end_grant))
+        .route("/api/grants", get(api_lists::list_grants))
+        .route(
+            "/api/grants/{id}",
+            get(api_lists::get_grant).delete(api::end_grant),
+        )
         .route_layer(axum::middleware::from_fn(no_store::no_store));
 
     let mut routes = Router::new()

@@ -4,7 +4,6 @@
 use crate::clients::{Client, GrantType};
 use crate::store::access_requests::{AccessRequestRow, RequestState};
 use crate::store::app_consents::AppConsentRow;
-use crate::store::clients::ClientRow;
 use crate::store::grants::GrantRow;
 use crate::store::users::UserRow;
 
@@ -20,25 +19,6 @@ pub fn client(id: &str, grants: &[GrantType], scopes: &[&str]) -> Client {
         grant_types: grants.to_vec(),
         scopes: scopes.iter().map(|s| s.to_string()).collect(),
         audiences: vec![],
-        delegated_sign_in: false,
-        initiate_login_uri: None,
-        backchannel_logout_uri: None,
-    }
-}
-
-/// The stored row of a confidential third-party client named by its id.
-pub fn client_row(id: &str) -> ClientRow {
-    ClientRow {
-        client_id: id.into(),
-        secret_hash: Some(vec![0; 32]),
-        is_public: false,
-        first_party: false,
-        name: id.into(),
-        redirect_uris: String::new(),
-        grant_types: String::new(),
-        scopes: String::new(),
-        audiences: String::new(),
-        created_at: 0,
         delegated_sign_in: false,
         initiate_login_uri: None,
         backchannel_logout_uri: None,

@@ -1,8 +1,9 @@
 // behalf: the one script of the pages, loaded from this origin (CSP
 // script-src 'self', never inline). Every page works without it; with it,
 // each <time data-local datetime="RFC 3339"> reads in the viewer's own time
-// zone, each [data-countdown-to] counts down live, and the notice after an
-// action ([data-notice]) takes the focus so that a screen reader reads it.
+// zone, each [data-countdown-to] counts down live, the notice after an
+// action ([data-notice]) takes the focus so that a screen reader reads it,
+// and a refused form's field comes into view with its message.
 (function () {
   'use strict';
 
@@ -51,8 +52,17 @@
     if (notice && document.activeElement !== notice) notice.focus();
   }
 
+  // A refused form: its field with the message comes into view whole (the
+  // focus is already on the field, by autofocus).
+  function showFieldError() {
+    var message = document.querySelector('.field-error');
+    if (!message) return;
+    (message.closest('fieldset') || message.parentElement).scrollIntoView({ block: 'center' });
+  }
+
   showLocalTimes();
   countDown();
   focusNotice();
+  showFieldError();
   if (document.querySelector('[data-countdown-to]')) setInterval(countDown, 1000);
 })();

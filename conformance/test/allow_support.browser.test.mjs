@@ -16,8 +16,7 @@
 // refused with invalid_request. Alice presses "End access now": the notice
 // says so and the delegated token introspects inactive. Last, a team and a
 // person chosen at once comes back with the message beside "Who may act in
-// your account". One step is marked todo: the grant's "What was done" should
-// name dave, who acted, and says "someone" today.
+// your account". The grant's "What was done" names dave, who acted.
 //
 // Screenshots land in artifacts/ (20-allow-form.png … 24-allow-team-and-person.png,
 // each also -phone.png), each page checked with axe-core.
@@ -258,8 +257,8 @@ describe('"Allow support access" in Chromium: refused, given to a team, used by 
     assert.equal(await card.count(), 1, `no card for grant ${grantId}`);
     assert.equal(await card.getAttribute('data-grant-status'), 'active');
     const heading = card.getByRole('heading', { level: 3 });
-    assert.equal((await heading.innerText()).trim(), 'the Support team can act in your account');
-    assert.equal(await page.getByRole('region', { name: 'the Support team can act in your account' }).count(), 1, 'the card is a region of that name');
+    assert.equal((await heading.innerText()).trim(), 'The Support team can act in your account');
+    assert.equal(await page.getByRole('region', { name: 'The Support team can act in your account' }).count(), 1, 'the card is a region of that name');
     const text = await card.innerText();
     assert.ok(text.includes(REASON), `the reason she gave: ${text}`);
     assert.ok(text.includes(CONSOLE.name), `the support tool: ${text}`);
@@ -326,9 +325,7 @@ describe('"Allow support access" in Chromium: refused, given to a team, used by 
     assert.equal(refused.status, 400);
   });
 
-  // Known gap, left to the server: under a team grant the page does not know
-  // the acting agent's name and says "someone began acting in your account".
-  it('the grant\'s "What was done" names dave, who acted', { todo: 'the page says "someone" for an agent of a team grant' }, async () => {
+  it('the grant\'s "What was done" names dave, who acted', async () => {
     need('delegated');
     await chromium.assertSafePage(page, await page.goto(`${server.baseUrl}/account`), 'GET /account');
     const card = page.locator(`[data-grant-id="${state.grantId}"]`);

@@ -1,7 +1,8 @@
 //! The agent-facing JSON API (docs/contract.md "Access requests API"):
 //! `POST /api/access-requests`, `GET`/`DELETE /api/access-requests/{id}`,
-//! `DELETE /api/grants/{id}`. Bearer authentication as `agent_auth` says; an
-//! agent sees only its own requests and grants (others are 404). Refusals
+//! `DELETE /api/grants/{id}`; the lists and `GET /api/grants/{id}` are in
+//! `api_lists`. Bearer authentication as `agent_auth` says; an agent sees only
+//! its own requests and the grants it may use (others are 404). Refusals
 //! become JSON here and nowhere else.
 
 use super::agent_auth::{self, Agent};
@@ -43,14 +44,17 @@ pub fn refusal_json(refusal: &Refusal) -> Response {
     }
 }
 
-fn respond<T: serde::Serialize>(status: StatusCode, result: Result<T, Refusal>) -> Response {
+pub(super) fn respond<T: serde::Serialize>(
+    status: StatusCode,
+    result: Result<T, Refusal>,
+) -> Response {
     match result {
         Ok(body) => json::body(status, body),
         Err(refusal) => refusal_json(&refusal),
     }
 }
 
-async fn agent(app: &AppState, headers: &HeaderMap) -> Result<Agent, Response> {
+pub(super) async fn agent(app: &AppState, headers: &HeaderMap) -> Result<Agent, Response> {
     agent_auth::authenticate(app, headers)
         .await
         .map_err(IntoResponse::into_response)

@@ -1,7 +1,7 @@
 //! The delegation policy applied to what agents ask and users give: which
 //! scopes a grant through a client may carry (never `agent`, never a scope in
 //! `policy.non_delegable_scopes`: docs/security.md E15), the bounds on its
-//! duration, and the bounds on free text. Pure functions of the policy.
+//! duration, on free text and on the apps it names. Pure functions of the policy.
 
 use super::refusal::Refusal;
 use crate::clients::Client;
@@ -87,6 +87,30 @@ pub fn line(
     Ok(value)
 }
 
+/// At most this many apps in one request or grant.
+pub const MAX_APPS: usize = 20;
+
+/// The apps (client ids) a request asks for or a user gives, before any lookup: at most `MAX_APPS`.
+pub fn check_app_count(apps: &[String]) -> Result<(), Refusal> {
+    if apps.len() > MAX_APPS {
+        return Err(Refusal::invalid(format!(
+            "at most {MAX_APPS} apps in one access"
+        )));
+    }
+    Ok(())
+}
+
+/// Each app is one of `registered`, the clients among them registered for
+/// delegated sign-in; the first that is not is named.
+pub fn check_apps_registered(apps: &[String], registered: &[String]) -> Result<(), Refusal> {
+    match apps.iter().find(|id| !registered.contains(id)) {
+        Some(id) => Err(Refusal::invalid(format!(
+            "{id} is not an app agents can sign in to"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// A grant is only useful through a confidential client allowed token exchange.
 pub fn require_exchange_client(client: &Client) -> Result<(), Refusal> {
     if client.can_exchange() {
@@ -155,6 +179,21 @@ mod tests {
         );
         assert!(text(Some("nul\0"), "reason", 10, true).is_err());
         assert!(line(Some("two\nlines"), "ticket", 10, true).is_err());
+    }
+
+    #[test]
+    fn apps_are_at_most_twenty_each_registered_for_delegated_sign_in() {
+        let names = |n: usize| (0..n).map(|i| format!("app{i}")).collect::<Vec<_>>();
+        assert!(check_app_count(&names(MAX_APPS)).is_ok());
+        assert!(check_app_count(&names(MAX_APPS + 1)).is_err());
+        let shop = vec!["shop".to_string()];
+        assert!(check_apps_registered(&shop, &shop).is_ok());
+        assert!(check_apps_registered(&[], &[]).is_ok());
+        let refused = check_apps_registered(&names(2), &["app0".into()]).unwrap_err();
+        assert_eq!(
+            refused.description(),
+            "app1 is not an app agents can sign in to"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! `expired` is not stored: a pending request past `expires_at` is expired when read.
 
 use super::schema::access_requests;
-use super::{AnyConnection, StoreError};
+use super::{AnyConnection, Keyset, StoreError};
 use diesel::prelude::*;
 
 /// The `status` column: where a request stands once written.
@@ -34,6 +34,18 @@ impl RequestState {
             _ => Self::Cancelled,
         }
     }
+}
+
+/// Which of an agent's requests a list holds, by the status a reader sees at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestFilter {
+    All,
+    /// Pending with `expires_at` still ahead: answerable.
+    Pending,
+    /// Pending past `expires_at`: expired, though the column still says pending.
+    Expired,
+    /// Approved, denied or cancelled: the stored state alone decides.
+    Stored(RequestState),
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -90,6 +102,42 @@ impl AccessRequestRow {
             .filter(access_requests::agent_sub.eq(agent_sub))
             .filter(access_requests::status.eq(RequestState::Pending.as_str()))
             .filter(access_requests::expires_at.gt(now))
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
+    /// `agent_sub`'s requests that `filter` keeps, newest first by
+    /// `(created_at, id)`: at most `limit`, after `after` when given (a page of
+    /// `GET /api/access-requests`; the index `access_requests_by_agent_created`).
+    pub fn page_of_agent(
+        conn: &mut AnyConnection,
+        agent_sub: &str,
+        filter: RequestFilter,
+        now: i64,
+        after: Option<&Keyset>,
+        limit: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        use access_requests::{created_at, expires_at, id, status};
+        let pending = RequestState::Pending.as_str();
+        let mut query = access_requests::table
+            .filter(access_requests::agent_sub.eq(agent_sub))
+            .into_boxed();
+        query = match filter {
+            RequestFilter::All => query,
+            RequestFilter::Pending => query.filter(status.eq(pending).and(expires_at.gt(now))),
+            RequestFilter::Expired => query.filter(status.eq(pending).and(expires_at.le(now))),
+            RequestFilter::Stored(state) => query.filter(status.eq(state.as_str())),
+        };
+        if let Some(k) = after {
+            // `(created_at, id) < (k.created_at, k.id)`, said so that the
+            // index can start at `k.created_at`.
+            query = query
+                .filter(created_at.le(k.created_at))
+                .filter(created_at.lt(k.created_at).or(id.lt(k.id.clone())));
+        }
+        Ok(query
+            .order((created_at.desc(), id.desc()))
+            .limit(limit)
             .select(Self::as_select())
             .load(conn)?)
     }

@@ -41,6 +41,18 @@ impl ClientRow {
             .optional()?)
     }
 
+    /// The client ids among `ids` registered for delegated sign-in (one query).
+    pub fn delegated_sign_in_among(
+        conn: &mut AnyConnection,
+        ids: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(clients::table
+            .filter(clients::client_id.eq_any(ids))
+            .filter(clients::delegated_sign_in.eq(true))
+            .select(clients::client_id)
+            .load(conn)?)
+    }
+
     pub fn all(conn: &mut AnyConnection) -> Result<Vec<Self>, StoreError> {
         Ok(clients::table
             .order(clients::client_id.asc())

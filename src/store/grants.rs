@@ -2,7 +2,7 @@
 //! before `expires_at`; both are judged at read time against the clock.
 
 use super::schema::grants;
-use super::{AnyConnection, StoreError};
+use super::{AnyConnection, Keyset, StoreError};
 use diesel::prelude::*;
 
 /// Who ended a grant: the `revoked_by` column.
@@ -31,6 +31,16 @@ impl EndedBy {
             _ => None,
         }
     }
+}
+
+/// Which grants a list holds, by their status at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantFilter {
+    All,
+    /// Unrevoked with `expires_at` still ahead.
+    Active,
+    /// Revoked, or past `expires_at`.
+    Ended,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -70,6 +80,56 @@ impl GrantRow {
             .select(Self::as_select())
             .get_result(c)
             .optional())?)
+    }
+
+    /// The grants among `ids` (one query for the grants a page of requests names).
+    pub fn find_by_ids(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<Self>, StoreError> {
+        Ok(grants::table
+            .filter(grants::id.eq_any(ids))
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
+    /// The grants the agent `agent_sub` of `agent_team` may use (named, or
+    /// given to its team: `may_be_used_by`) that `filter` keeps, newest first
+    /// by `(created_at, id)`: at most `limit`, after `after` when given (a page
+    /// of `GET /api/grants`; the indexes `grants_by_agent_created` and
+    /// `grants_by_team_created`).
+    pub fn page_usable_by(
+        conn: &mut AnyConnection,
+        agent_sub: &str,
+        agent_team: Option<&str>,
+        filter: GrantFilter,
+        now: i64,
+        after: Option<&Keyset>,
+        limit: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        use grants::{created_at, expires_at, id, revoked_at, team};
+        let mut query = match agent_team {
+            Some(t) => grants::table
+                .filter(grants::agent_sub.eq(agent_sub).or(team.eq(t)))
+                .into_boxed(),
+            None => grants::table
+                .filter(grants::agent_sub.eq(agent_sub))
+                .into_boxed(),
+        };
+        query = match filter {
+            GrantFilter::All => query,
+            GrantFilter::Active => query.filter(revoked_at.is_null().and(expires_at.gt(now))),
+            GrantFilter::Ended => query.filter(revoked_at.is_not_null().or(expires_at.le(now))),
+        };
+        if let Some(k) = after {
+            // `(created_at, id) < (k.created_at, k.id)`, said so that the
+            // index can start at `k.created_at`.
+            query = query
+                .filter(created_at.le(k.created_at))
+                .filter(created_at.lt(k.created_at).or(id.lt(k.id.clone())));
+        }
+        Ok(query
+            .order((created_at.desc(), id.desc()))
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)?)
     }
 
     /// Every grant over `subject_sub`'s account, newest first.

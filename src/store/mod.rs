@@ -68,6 +68,23 @@ pub fn split_list(list: &str) -> Vec<String> {
         .collect()
 }
 
+/// A place in a list sorted newest first by `(created_at, id)`: the rows
+/// after it are older, or as old with a smaller id (keyset paging).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keyset {
+    pub created_at: i64,
+    pub id: String,
+}
+
+impl Keyset {
+    pub fn new(created_at: i64, id: &str) -> Self {
+        Self {
+            created_at,
+            id: id.to_string(),
+        }
+    }
+}
+
 /// Which backend a `database_url` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {

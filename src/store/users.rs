@@ -4,6 +4,7 @@
 use super::schema::users;
 use super::{AnyConnection, StoreError};
 use diesel::prelude::*;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
@@ -57,6 +58,19 @@ impl UserRow {
             .filter(users::sub.eq_any(subs))
             .select(Self::as_select())
             .load(conn)?)
+    }
+
+    /// The usernames of the users among `subs`, by `sub` (one query for the names in a list).
+    pub fn usernames(
+        conn: &mut AnyConnection,
+        subs: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        Ok(users::table
+            .filter(users::sub.eq_any(subs))
+            .select((users::sub, users::username))
+            .load(conn)?
+            .into_iter()
+            .collect())
     }
 
     /// Enabled agents by username, at most `limit` (the lists of "Allow support access").

@@ -141,7 +141,7 @@ async fn a_team_grant_may_be_used_by_any_agent_of_the_team_and_names_who_acted()
     let page = browser.get(&answer.location()).await;
     assert!(
         page.body
-            .contains("the Support team can act in your account"),
+            .contains("The Support team can act in your account"),
         "{}",
         page.body
     );

@@ -89,12 +89,26 @@ async fn every_agent_api_answer_success_or_refusal_is_no_store() {
     )
     .await;
     call("a method not served", Method::PUT, &request, bob, None).await;
-    call("another one", Method::GET, "/api/grants/nope", bob, None).await;
+    call("another one", Method::PUT, "/api/grants/nope", bob, None).await;
+    call(
+        "list requests",
+        Method::GET,
+        "/api/access-requests",
+        bob,
+        None,
+    )
+    .await;
+    call("list grants", Method::GET, "/api/grants", bob, None).await;
+    call("read a grant", Method::GET, &grant, bob, None).await;
+    call("read no grant", Method::GET, "/api/grants/nope", bob, None).await;
+    call("a bad limit", Method::GET, "/api/grants?limit=0", bob, None).await;
+    call("a list unasked", Method::GET, "/api/grants", None, None).await;
     let statuses: Vec<u16> = seen.iter().map(|(_, s)| s.as_u16()).collect();
     assert_eq!(
         statuses,
         [
-            200, 409, 201, 200, 200, 409, 401, 401, 400, 404, 404, 405, 405
+            200, 409, 201, 200, 200, 409, 401, 401, 400, 404, 404, 405, 405, 200, 200, 200, 404,
+            400, 401
         ],
         "{seen:?}"
     );

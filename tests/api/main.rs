@@ -3,6 +3,7 @@
 //! and drives it over HTTP as a client would.
 
 mod access_requests;
+mod agent_lists;
 mod allow_support_access;
 mod answer_races;
 mod app_consents;

@@ -5,7 +5,7 @@
 //! `end_all_of_disabled` ends every grant a disabled user is part of
 //! (docs/security.md E16), inside the transaction that disables them.
 
-use super::{GrantView, view};
+use super::{GrantView, load_view};
 use crate::audit::{self, Action};
 use crate::delegation::refusal::Refusal;
 use crate::store::grants::{EndedBy, GrantRow};
@@ -63,7 +63,7 @@ pub async fn end(
                 json!({"by": by.as_str()}),
             )?;
             let ended = GrantRow::find(c, &id)?.ok_or(TxError::Abort(Refusal::NotFound))?;
-            Ok(view(&ended, now))
+            Ok(load_view(c, &ended, now)?)
         })
         .await?;
     let to = ended.agent.as_deref().or(ended.team.as_deref());

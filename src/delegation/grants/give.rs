@@ -1,12 +1,14 @@
 //! `POST /account/grants`, "Allow support access": a grant the user gives on
 //! their own initiative to a team or a named agent (docs/contract.md "The
 //! consent screen as a product", "People, agents and teams"). `decide_give`
-//! (pure: client, scopes, duration, reason) → one transaction that checks the
-//! grantee (`decide_agent`, or a team with an enabled agent) and the apps
-//! (`decide_apps`) and records the grant through `grants::record`. Every
-//! refusal names the field it is about, so the form can show it there.
+//! (pure: client, scopes, duration, reason, how many apps) → one transaction
+//! that checks the grantee (`decide_agent`, or a team with an enabled agent)
+//! and that each app is registered for delegated sign-in
+//! (`policy::check_apps_registered`), and records the grant through
+//! `grants::record`. Every refusal names the field it is about, so the form
+//! can show it there.
 
-use super::{GrantView, Granted, Grantee, build, record, view};
+use super::{GrantView, Granted, Grantee, build, load_view, record};
 use crate::clients::Client;
 use crate::config::Policy;
 use crate::delegation::policy;
@@ -15,9 +17,6 @@ use crate::store::clients::ClientRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, Database, StoreError, TxError};
 use crate::telemetry::grant_events;
-
-/// At most this many apps in one grant.
-pub const MAX_APPS: usize = 20;
 
 /// Who the user gives access to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +91,8 @@ pub struct Given {
     pub reason: String,
 }
 
-/// Checks, in this order: the client can carry a grant, scopes, duration, reason.
+/// Checks, in this order: the client can carry a grant, scopes, duration,
+/// reason, how many apps (whether each is registered, in the transaction).
 pub fn decide_give(
     policy: &Policy,
     client: &Client,
@@ -105,6 +105,7 @@ pub fn decide_give(
         .map_err(GiveRefused::at(GiveField::Duration))?;
     let reason = policy::text(form.reason.as_deref(), "reason", 2000, false)
         .map_err(GiveRefused::at(GiveField::Reason))?;
+    policy::check_app_count(&form.apps).map_err(GiveRefused::at(GiveField::App))?;
     Ok(Given {
         scopes,
         duration,
@@ -121,23 +122,6 @@ fn decide_agent(user: &UserRow, agent: Option<UserRow>) -> Result<UserRow, Refus
     agent
         .filter(|a| a.is_agent && a.is_active() && a.sub != user.sub)
         .ok_or_else(|| Refusal::invalid("no such agent"))
-}
-
-/// The apps, each registered for delegated sign-in (`found`: the rows, in order).
-fn decide_apps(apps: &[String], found: &[Option<ClientRow>]) -> Result<(), Refusal> {
-    if apps.len() > MAX_APPS {
-        return Err(Refusal::invalid(format!(
-            "at most {MAX_APPS} apps in one access"
-        )));
-    }
-    for (id, row) in apps.iter().zip(found) {
-        if !row.as_ref().is_some_and(|r| r.delegated_sign_in) {
-            return Err(Refusal::invalid(format!(
-                "{id} is not an app agents can sign in to"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The grantee, checked in the transaction: the agent's `sub`, or the team.
@@ -174,13 +158,8 @@ pub async fn give(
         .transaction(move |c| {
             let grantee = find_grantee(c, &user, &form.to)?
                 .map_err(|r| TxError::Abort(GiveRefused::at(GiveField::Grantee)(r)))?;
-            let found = form
-                .apps
-                .iter()
-                .take(MAX_APPS + 1)
-                .map(|id| ClientRow::find(c, id))
-                .collect::<Result<Vec<_>, _>>()?;
-            decide_apps(&form.apps, &found)
+            let registered = ClientRow::delegated_sign_in_among(c, &form.apps)?;
+            policy::check_apps_registered(&form.apps, &registered)
                 .map_err(|r| TxError::Abort(GiveRefused::at(GiveField::App)(r)))?;
             let grant = build(
                 Granted {
@@ -201,7 +180,7 @@ pub async fn give(
                 now,
             );
             record(c, &grant, &user.sub, now)?;
-            Ok(view(&grant, now))
+            Ok(load_view(c, &grant, now)?)
         })
         .await
         .map_err(|e| match e {
@@ -276,17 +255,12 @@ mod tests {
     }
 
     #[test]
-    fn apps_must_be_registered_for_delegated_sign_in() {
-        let app = |delegated| {
-            let mut row = crate::test_rows::client_row("shop");
-            row.delegated_sign_in = delegated;
-            Some(row)
+    fn more_apps_than_one_access_may_name_are_refused_at_the_app_field() {
+        let many = GiveAccess {
+            apps: (0..=policy::MAX_APPS).map(|i| format!("app{i}")).collect(),
+            ..form(&["read"])
         };
-        let shop = vec!["shop".to_string()];
-        assert!(decide_apps(&shop, &[app(true)]).is_ok());
-        assert!(decide_apps(&shop, &[app(false)]).is_err());
-        assert!(decide_apps(&shop, &[None]).is_err());
-        let many: Vec<String> = (0..=MAX_APPS).map(|i| format!("app{i}")).collect();
-        assert!(decide_apps(&many, &vec![app(true); many.len()]).is_err());
+        let refused = decide_give(&Policy::default(), &desk(), &many).unwrap_err();
+        assert_eq!(refused.field, Some(GiveField::App));
     }
 }

@@ -6,17 +6,21 @@
 
 mod end;
 mod give;
+mod list;
 
 pub use end::{decide_end, end, end_all_of_disabled};
 pub use give::{GiveAccess, GiveField, GiveRefused, GiveTo, decide_give, give};
+pub use list::{decide_filter, get, list};
 
 use crate::audit::{self, Action};
 use crate::clock::rfc3339;
 use crate::random;
 use crate::store::grants::{EndedBy, GrantRow};
+use crate::store::users::UserRow;
 use crate::store::{AnyConnection, StoreError};
 use serde::Serialize;
 use serde_json::json;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantStatus {
@@ -45,48 +49,95 @@ impl GrantStatus {
     }
 }
 
+/// Who ended a grant as the API says it: `EndedBy`'s values, or `expiry`.
+const ENDED_BY_EXPIRY: &str = "expiry";
+
 /// The grant as the API shows it (docs/contract.md "Access requests API").
 #[derive(Debug, Serialize)]
 pub struct GrantView {
     pub id: String,
     pub status: &'static str,
     pub subject: String,
+    pub subject_username: String,
     /// The named agent; `None` for a team grant.
     pub agent: Option<String>,
+    pub agent_username: Option<String>,
     /// The team whose agents may use it; `None` for a named agent.
     pub team: Option<String>,
     pub client_id: String,
     pub scope: String,
-    pub audience: Vec<String>,
     pub apps: Vec<String>,
+    pub audiences: Vec<String>,
     pub reason: String,
     pub ticket: String,
-    pub request_id: Option<String>,
     pub created_at: String,
     pub expires_at: String,
+    /// When it was revoked or expired; `None` while active.
+    pub ended_at: Option<String>,
+    /// `user`, `agent`, `user_disabled` or `expiry`; `None` while active.
+    pub ended_by: Option<&'static str>,
+    // The fields before `audiences`, `ended_at` and `ended_by`, which clients still read.
+    pub audience: Vec<String>,
+    pub request_id: Option<String>,
     pub revoked_at: Option<String>,
     pub revoked_by: Option<&'static str>,
 }
 
-pub fn view(grant: &GrantRow, now: i64) -> GrantView {
+/// The view of `grant`, its subject and agent named from `usernames` (by `sub`).
+pub fn view(grant: &GrantRow, usernames: &HashMap<String, String>, now: i64) -> GrantView {
+    let status = GrantStatus::of(grant, now);
+    let (ended_at, ended_by) = match status {
+        GrantStatus::Active => (None, None),
+        GrantStatus::Revoked => (grant.revoked_at, grant.ended_by().map(EndedBy::as_str)),
+        GrantStatus::Expired => (Some(grant.expires_at), Some(ENDED_BY_EXPIRY)),
+    };
+    let name = |sub: &str| usernames.get(sub).cloned();
     GrantView {
         id: grant.id.clone(),
-        status: GrantStatus::of(grant, now).as_str(),
+        status: status.as_str(),
         subject: grant.subject_sub.clone(),
+        subject_username: name(&grant.subject_sub).unwrap_or_default(),
         agent: grant.agent_sub.clone(),
+        agent_username: grant.agent_sub.as_deref().and_then(name),
         team: grant.team.clone(),
         client_id: grant.client_id.clone(),
         scope: grant.scopes.clone(),
-        audience: grant.audience_list(),
         apps: grant.app_list(),
+        audiences: grant.audience_list(),
         reason: grant.reason.clone(),
         ticket: grant.ticket.clone(),
-        request_id: grant.request_id.clone(),
         created_at: rfc3339(grant.created_at),
         expires_at: rfc3339(grant.expires_at),
+        ended_at: ended_at.map(rfc3339),
+        ended_by,
+        audience: grant.audience_list(),
+        request_id: grant.request_id.clone(),
         revoked_at: grant.revoked_at.map(rfc3339),
         revoked_by: grant.ended_by().map(EndedBy::as_str),
     }
+}
+
+/// The usernames the views of `grants` show: their subjects' and named agents' (one query).
+pub fn usernames_of(
+    conn: &mut AnyConnection,
+    grants: &[GrantRow],
+) -> Result<HashMap<String, String>, StoreError> {
+    let subs: Vec<String> = grants
+        .iter()
+        .flat_map(|g| std::iter::once(&g.subject_sub).chain(&g.agent_sub))
+        .cloned()
+        .collect();
+    UserRow::usernames(conn, &subs)
+}
+
+/// The view of one grant, with the usernames it shows.
+pub fn load_view(
+    conn: &mut AnyConnection,
+    grant: &GrantRow,
+    now: i64,
+) -> Result<GrantView, StoreError> {
+    let usernames = usernames_of(conn, std::slice::from_ref(grant))?;
+    Ok(view(grant, &usernames, now))
 }
 
 /// What a new grant holds, from an approved request or the user's own form.

@@ -1,7 +1,8 @@
 //! `POST /api/access-requests`: parse → `decide_new_request` (pure: scopes,
-//! duration, reason, ticket against the policy and the client) → one
-//! transaction that finds the user, checks them (`decide_subject`), checks the
-//! agent's pending requests (`decide_room`: one per user, a cap in all;
+//! duration, reason, ticket, how many apps, against the policy and the client)
+//! → one transaction that finds the user, checks them (`decide_subject`) and
+//! that each app is registered for delegated sign-in, checks the agent's
+//! pending requests (`decide_room`: one per user, a cap in all;
 //! docs/security.md L5) under a lock on the agent's requests, writes the
 //! request and its audit event.
 
@@ -13,6 +14,7 @@ use crate::delegation::policy;
 use crate::delegation::refusal::Refusal;
 use crate::random;
 use crate::store::access_requests::{AccessRequestRow, RequestState};
+use crate::store::clients::ClientRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, Database, TxError};
 use serde::Deserialize;
@@ -26,6 +28,8 @@ pub struct NewRequest {
     pub duration: Option<i64>,
     pub reason: Option<String>,
     pub ticket: Option<String>,
+    /// Client ids of delegated-sign-in apps.
+    pub apps: Option<Vec<String>>,
 }
 
 /// A request that passed every check that needs no lookup.
@@ -36,9 +40,11 @@ pub struct Asked {
     pub duration: i64,
     pub reason: String,
     pub ticket: String,
+    pub apps: Vec<String>,
 }
 
-/// Checks, in this order: the client can carry a grant, subject, scopes, duration, reason, ticket.
+/// Checks, in this order: the client can carry a grant, subject, scopes,
+/// duration, reason, ticket, how many apps.
 pub fn decide_new_request(
     policy: &Policy,
     client: &Client,
@@ -54,12 +60,15 @@ pub fn decide_new_request(
     let duration = policy::check_duration(policy, duration)?;
     let reason = policy::text(new.reason.as_deref(), "reason", 2000, true)?;
     let ticket = policy::line(new.ticket.as_deref(), "ticket", 200, false)?;
+    let apps = new.apps.unwrap_or_default();
+    policy::check_app_count(&apps)?;
     Ok(Asked {
         subject,
         scopes,
         duration,
         reason,
         ticket,
+        apps,
     })
 }
 
@@ -121,7 +130,7 @@ pub async fn create(
         expires_at: now + policy.request_ttl_seconds,
         decided_at: None,
         grant_id: None,
-        apps: String::new(),
+        apps: asked.apps.join(" "),
     };
     let (agent, subject) = (agent.clone(), asked.subject);
     let max_pending = policy.max_pending_requests_per_agent;
@@ -143,6 +152,9 @@ fn record_request(
         None => UserRow::find_by_sub(conn, subject)?,
     };
     let user = decide_subject(agent, found).map_err(TxError::Abort)?;
+    let apps = row.app_list();
+    let registered = ClientRow::delegated_sign_in_among(conn, &apps)?;
+    policy::check_apps_registered(&apps, &registered).map_err(TxError::Abort)?;
     AccessRequestRow::lock_for_agent(conn, &agent.sub)?;
     let pending = AccessRequestRow::pending_of_agent(conn, &agent.sub, now)?;
     decide_room(&pending, &user.sub, max_pending, now).map_err(TxError::Abort)?;
@@ -159,7 +171,7 @@ fn record_request(
         Some(&row.id),
         json!({
             "subject": user.sub, "agent": agent.username, "scope": row.scopes,
-            "duration": row.duration, "ticket": row.ticket,
+            "duration": row.duration, "ticket": row.ticket, "apps": row.apps,
         }),
     )?;
     Ok(view(row, user.username, None, now))
@@ -182,6 +194,7 @@ mod tests {
             duration,
             reason: Some(reason.into()),
             ticket: Some(" T-1 ".into()),
+            apps: None,
         }
     }
 

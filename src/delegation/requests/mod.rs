@@ -1,14 +1,17 @@
 //! Access requests: an agent asks a user for access (scopes, duration, reason,
 //! ticket): `pending` → `approved` | `denied` | `cancelled`, or `expired` when
 //! read past its time (docs/contract.md "Access requests API"). `create` and
-//! `answer` hold the flows; this file holds what a reader sees and who may see it.
+//! `answer` hold the flows, `list` an agent's pages of them; this file holds
+//! what a reader sees and who may see it.
 
 mod answer;
 mod create;
+mod list;
 pub mod status;
 
 pub use answer::{Answer, Decision, answer, cancel, decide_answer};
 pub use create::{Asked, NewRequest, create, decide_new_request};
+pub use list::{decide_filter, list};
 pub use status::RequestStatus;
 
 use super::grants::GrantStatus;
@@ -28,6 +31,8 @@ pub struct RequestView {
     pub subject: String,
     pub subject_username: String,
     pub scope: String,
+    /// Delegated-sign-in apps (client ids) the agent asks to sign in to as the user.
+    pub apps: Vec<String>,
     pub duration: i64,
     pub reason: String,
     pub ticket: String,
@@ -48,6 +53,7 @@ pub fn view(
         status: RequestStatus::of(&row, now).as_str(),
         grant_expires_at: grant.map(|g| rfc3339(g.expires_at)),
         grant_status: grant.map(|g| GrantStatus::of(g, now).as_str()),
+        apps: row.app_list(),
         id: row.id,
         subject: row.subject_sub,
         subject_username,
