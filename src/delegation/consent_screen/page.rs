@@ -11,7 +11,7 @@
 //! the page grow without bound).
 
 use super::activity::Slice;
-use super::allow_support::{self, Choices, MAX_AGENTS_LISTED, Sent};
+use super::allow_form::{self, Choices, MAX_AGENTS_LISTED, Sent};
 use super::cards::{self, GrantCard, Known, PendingCard, UnansweredCard};
 use super::labels::whose;
 use super::notice::{self, About, Done};
@@ -343,7 +343,7 @@ async fn render_page(
         agents: data.agents,
         clients: data.clients,
     };
-    let allow = allow_support::view(
+    let allow = allow_form::view(
         &choices,
         &shown.allow,
         policy,
