@@ -147,36 +147,37 @@ behalf demo at {issuer} (demo credentials: for a local trial only)
   {CONSOLE} / {CONSOLE_SECRET}
   {RESOURCE_SERVER} / {RESOURCE_SERVER_SECRET}
 
-Paste these lines into a shell, in order:
+Paste these lines into a shell, in order. A step that fails says why and stops there
+(curl -f, and a check of each value before it is used).
 
 export BEHALF={issuer}
 export BOB_TOKEN={bob_token}
 
 # 1. bob (through the support console) asks alice for access
-REQUEST_ID=$(curl -s -X POST $BEHALF/api/access-requests -H "Authorization: Bearer $BOB_TOKEN" \
+REQUEST_ID=$(curl -fsS -X POST $BEHALF/api/access-requests -H "Authorization: Bearer $BOB_TOKEN" \
   -H 'Content-Type: application/json' \
   -d '{{"subject":"alice","scope":"read write","duration":7200,"reason":"Checking a billing error you reported","ticket":"SUP-1234"}}' \
-  | sed -n 's/.*"id":"\([^"]*\)".*/\1/p'); echo "request $REQUEST_ID"
+  | sed -n 's/.*"id":"\([^"]*\)".*/\1/p'); echo "request ${{REQUEST_ID:?no request: see the error above}}"
 
 # 2. alice approves it: open {issuer}/account, sign in as alice, choose what to allow
 
 # 3. bob reads the answer: status "approved" and the grant id
-curl -s $BEHALF/api/access-requests/$REQUEST_ID -H "Authorization: Bearer $BOB_TOKEN"; echo
-GRANT_ID=$(curl -s $BEHALF/api/access-requests/$REQUEST_ID -H "Authorization: Bearer $BOB_TOKEN" \
-  | sed -n 's/.*"grant_id":"\([^"]*\)".*/\1/p'); echo "grant $GRANT_ID"
+curl -fsS $BEHALF/api/access-requests/${{REQUEST_ID:?run step 1 first}} -H "Authorization: Bearer $BOB_TOKEN"; echo
+GRANT_ID=$(curl -fsS $BEHALF/api/access-requests/$REQUEST_ID -H "Authorization: Bearer $BOB_TOKEN" \
+  | sed -n 's/.*"grant_id":"\([^"]*\)".*/\1/p'); echo "grant ${{GRANT_ID:?no grant yet: has alice approved? (step 2)}}"
 
 # 4. the console exchanges bob's token and the grant for a delegated token (RFC 8693)
-DELEGATED=$(curl -s -u {CONSOLE}:{CONSOLE_SECRET} -d grant_type={te} \
-  -d subject_token=$GRANT_ID -d subject_token_type=urn:behalf:params:oauth:token-type:grant_id \
+DELEGATED=$(curl -fsS -u {CONSOLE}:{CONSOLE_SECRET} -d grant_type={te} \
+  -d subject_token=${{GRANT_ID:?run step 3 first}} -d subject_token_type=urn:behalf:params:oauth:token-type:grant_id \
   -d actor_token=$BOB_TOKEN -d actor_token_type=urn:ietf:params:oauth:token-type:access_token \
-  $BEHALF/token | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'); echo "delegated token ${{DELEGATED:0:24}}..."
+  $BEHALF/token | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'); echo "delegated token ${{DELEGATED:?no delegated token: see the error above}}" | cut -c1-40
 
 # 5. an API asks whether the token is active, and who is really acting (RFC 7662)
-curl -s -u {RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET} -d token=$DELEGATED $BEHALF/introspect; echo
+curl -fsS -u {RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET} -d token=${{DELEGATED:?run step 4 first}} $BEHALF/introspect; echo
 
 # 6. alice ends access on {issuer}/account ("End access now"), or bob ends it:
-curl -s -X DELETE $BEHALF/api/grants/$GRANT_ID -H "Authorization: Bearer $BOB_TOKEN"; echo
-curl -s -u {RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET} -d token=$DELEGATED $BEHALF/introspect; echo
+curl -fsS -X DELETE $BEHALF/api/grants/$GRANT_ID -H "Authorization: Bearer $BOB_TOKEN"; echo
+curl -fsS -u {RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET} -d token=$DELEGATED $BEHALF/introspect; echo
 # -> {{"active":false}}
 
 Discovery: {issuer}/.well-known/openid-configuration   Keys: {issuer}/jwks.json

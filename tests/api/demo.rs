@@ -65,6 +65,38 @@ async fn the_demo_walkthrough_works_by_copy_and_paste() {
     let request_id = request.lines().last().unwrap().trim().to_string();
     assert!(!request_id.is_empty(), "{request}");
 
+    // A step run too early says so and stops, instead of passing an empty value on.
+    let early = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{vars}\nREQUEST_ID={request_id}\n{}",
+            section(&printed, "# 3.", "# 4.")
+        ))
+        .output()
+        .unwrap();
+    assert!(!early.status.success());
+    assert!(
+        String::from_utf8_lossy(&early.stderr)
+            .contains("no grant yet: has alice approved? (step 2)"),
+        "{}",
+        String::from_utf8_lossy(&early.stderr)
+    );
+    // A bad token fails loudly at step 1.
+    let refused = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{vars}\nBOB_TOKEN=not-a-token\n{}",
+            section(&printed, "# 1.", "# 2.")
+        ))
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("401") && said.contains("no request: see the error above"),
+        "{said}"
+    );
+
     // Step 2: alice approves on the consent screen.
     let base = format!("http://127.0.0.1:{port}");
     let browser = Browser::at(&base);
