@@ -1,5 +1,6 @@
 //! `behalf serve --demo`: seeds a user (alice), an agent (bob, team Support), a support console
-//! client and a resource-server client, mints bob an agent token, and prints a
+//! client, a resource-server client and Example Shop (`examples/example_shop`, a
+//! delegated-sign-in app on 127.0.0.1:3000), mints bob an agent token, and prints a
 //! walkthrough from access request to approval, exchange, introspection and the
 //! end of access. Demo credentials are fixed and printed: for local trials only.
 
@@ -19,6 +20,10 @@ pub const CONSOLE: &str = "demo-console";
 pub const CONSOLE_SECRET: &str = "demo-console-secret-for-local-trials-only";
 pub const RESOURCE_SERVER: &str = "demo-api";
 pub const RESOURCE_SERVER_SECRET: &str = "demo-api-secret-for-local-trials-only";
+/// Example Shop, as `cargo run --example example_shop` runs it by default.
+pub const SHOP: &str = "shop";
+pub const SHOP_SECRET: &str = "demo-shop-secret-for-local-trials-only";
+const SHOP_BASE: &str = "http://127.0.0.1:3000";
 pub const ALICE_PASSWORD: &str = "alice-demo-password";
 pub const BOB_PASSWORD: &str = "bob-demo-password";
 /// Plain words for the demo's scopes on the consent screen, where the operator
@@ -76,6 +81,24 @@ pub async fn seed(app: &App) -> Result<String, StoreError> {
         },
         now,
     );
+    let shop = client(
+        NewClient {
+            client_id: SHOP.into(),
+            secret: Some(Secret::new(SHOP_SECRET.into())),
+            redirect_uris: vec![format!("{SHOP_BASE}/callback")],
+            grant_types: vec![
+                GrantType::AuthorizationCode.as_str().into(),
+                GrantType::RefreshToken.as_str().into(),
+            ],
+            scopes: ["openid", "profile", "read"].map(String::from).to_vec(),
+            name: Some("Example Shop".into()),
+            delegated_sign_in: true,
+            initiate_login_uri: Some(format!("{SHOP_BASE}/initiate")),
+            backchannel_logout_uri: Some(format!("{SHOP_BASE}/backchannel-logout")),
+            ..NewClient::default()
+        },
+        now,
+    );
     let users = [
         accounts::new_user("alice", Some(ALICE_PASSWORD), false, now),
         accounts::new_user("bob", Some(BOB_PASSWORD), true, now).map(|bob| {
@@ -91,7 +114,7 @@ pub async fn seed(app: &App) -> Result<String, StoreError> {
     let bob = app
         .db
         .run(move |c| {
-            for row in [console, api] {
+            for row in [console, api, shop] {
                 if ClientRow::find(c, &row.client_id)?.is_none() {
                     row.insert(c)?;
                 }
@@ -146,6 +169,11 @@ behalf demo at {issuer} (demo credentials: for a local trial only)
   bob / {BOB_PASSWORD}         a support agent
   {CONSOLE} / {CONSOLE_SECRET}
   {RESOURCE_SERVER} / {RESOURCE_SERVER_SECRET}
+  {SHOP} / {SHOP_SECRET}   Example Shop, a delegated-sign-in app
+
+Example Shop (another shell): SHOP_CLIENT_SECRET={SHOP_SECRET} cargo run --example example_shop
+  alice, on {issuer}/account: "Allow support access" to the Support team, "Sign in to Example Shop as you" ticked
+  bob: {SHOP_BASE}/initiate?iss={issuer}&login_hint=alice -> "Act as alice in Example Shop"
 
 Paste these lines into a shell, in order. A step that fails says why and stops there
 (curl -f, and a check of each value before it is used).
