@@ -3,7 +3,7 @@
 //! (migrated), key-encryption key, signing keys, client registry and router
 //! (`routes`); hands back the bound address, so tests can listen on port 0; serves through `web::serve` (the
 //! connection cap and deadlines, docs/security.md L3). Runs the
-//! background work (key reload, sweep, metrics upkeep) and, at a graceful
+//! background work (key reload, sweep, the outbox deliverer, metrics upkeep) and, at a graceful
 //! shutdown, writes the deferred audit events before returning.
 
 use crate::app::{App, AppState};
@@ -88,6 +88,7 @@ impl Application {
             metrics: Default::default(),
             verified: Default::default(),
             deferred_audit: Default::default(),
+            outbox_due: Default::default(),
         });
         Ok(Self {
             address,
@@ -111,7 +112,8 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM, re-reading signing keys in the background,
-    /// deleting expired rows (`sweep`) and folding latency samples into the histograms (the Prometheus recorder
+    /// deleting expired rows (`sweep`), delivering the outbox (`outbox::run`) and
+    /// folding latency samples into the histograms (the Prometheus recorder
     /// keeps raw samples until upkeep runs: without it memory grows with traffic).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let mut background = Background::default();
@@ -146,6 +148,9 @@ impl Application {
                 }
             }
         }));
+        background
+            .0
+            .push(tokio::spawn(crate::outbox::run(self.state.clone())));
         let state = self.state.clone();
         let limits = ConnectionLimits {
             deadlines: Deadlines {
