@@ -1,6 +1,7 @@
 //! The state every handler shares: settings, the database, the key ring, the
 //! server MAC, the client registry, the clock, the metrics, the deferred
-//! audit queue and the bound on password checks. Built once by `startup`. Handlers take `State<AppState>` and
+//! audit queue, the bound on password checks and the outbox deliverer's
+//! wake-up. Built once by `startup`. Handlers take `State<AppState>` and
 //! hand each domain function only the parts it needs.
 
 use crate::audit::Deferred;
@@ -36,6 +37,9 @@ pub struct App {
     /// Password checks allowed to run at once (`[sign_in] checks_at_once`):
     /// argon2id's memory stays bounded whatever arrives (docs/security.md L1).
     pub password_checks: tokio::sync::Semaphore,
+    /// Told when a change made outbox rows due at once (a grant ended), so
+    /// the deliverer (`crate::outbox`) need not wait for its next tick.
+    pub outbox_due: tokio::sync::Notify,
 }
 
 pub type AppState = Arc<App>;

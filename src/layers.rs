@@ -17,7 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["web"],
     &["app"],
     &["oauth", "accounts", "ops"],
-    &["delegation", "sweep"],
+    &["delegation", "sweep", "outbox"],
     &["routes"],
     &["startup"],
     &["cli"],

@@ -21,11 +21,13 @@ pub mod tokens;
 pub mod app;
 pub mod web;
 
-// The domain: the protocol, people's accounts, delegated access, operations.
+// The domain: the protocol, people's accounts, delegated access, operations,
+// and the outbox that tells other systems.
 pub mod accounts;
 pub mod delegation;
 pub mod oauth;
 pub mod ops;
+pub mod outbox;
 pub mod sweep;
 
 // Wiring: paths to handlers, the server, the command line.

@@ -3,7 +3,7 @@
 //! (migrated), key-encryption key, signing keys, client registry and router
 //! (`routes`); hands back the bound address, so tests can listen on port 0; serves through `web::serve` (the
 //! connection cap and deadlines, docs/security.md L3). Runs the
-//! background work (key reload, sweep, metrics upkeep) and, at a graceful
+//! background work (key reload, sweep, the outbox deliverer, metrics upkeep) and, at a graceful
 //! shutdown, writes the deferred audit events before returning.
 
 use crate::app::{App, AppState};
@@ -88,6 +88,7 @@ impl Application {
             metrics: Default::default(),
             verified: Default::default(),
             deferred_audit: Default::default(),
+            outbox_due: Default::default(),
         });
         Ok(Self {
             address,
@@ -111,20 +112,22 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM, re-reading signing keys in the background,
-    /// deleting expired rows (`sweep`) and folding latency samples into the histograms (the Prometheus recorder
+    /// deleting expired rows (`sweep`), delivering the outbox (`outbox::run`) and
+    /// folding latency samples into the histograms (the Prometheus recorder
     /// keeps raw samples until upkeep runs: without it memory grows with traffic).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let mut background = Background::default();
         let state = self.state.clone();
-        let upkeep = tokio::spawn(async move {
+        background.0.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(5));
             loop {
                 tick.tick().await;
                 state.metrics.run_upkeep();
             }
-        });
+        }));
         let state = self.state.clone();
         let refresh = Duration::from_secs(state.settings.key_refresh_seconds);
-        let reloader = tokio::spawn(async move {
+        background.0.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(refresh);
             tick.tick().await;
             loop {
@@ -133,9 +136,9 @@ impl Application {
                     tracing::warn!(error = %e, "could not re-read signing keys");
                 }
             }
-        });
+        }));
         let state = self.state.clone();
-        let sweeper = tokio::spawn(async move {
+        background.0.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(crate::sweep::EVERY);
             tick.tick().await;
             loop {
@@ -144,7 +147,10 @@ impl Application {
                     tracing::warn!(error = %e, "could not delete expired rows");
                 }
             }
-        });
+        }));
+        background
+            .0
+            .push(tokio::spawn(crate::outbox::run(self.state.clone())));
         let state = self.state.clone();
         let limits = ConnectionLimits {
             deadlines: Deadlines {
@@ -171,12 +177,24 @@ impl Application {
         if let Some(metrics) = metrics {
             let _ = metrics.await;
         }
-        sweeper.abort();
-        reloader.abort();
-        upkeep.abort();
+        drop(background);
         // Events queued by the last answers are written before the process ends.
         state.deferred_audit.flush(&state.db).await;
         Ok(())
+    }
+}
+
+/// The background tasks of a running server, aborted when this is dropped:
+/// at shutdown, and also when the future serving is dropped before it ends
+/// (a test stopping its server), so that no task outlives its server.
+#[derive(Default)]
+struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
     }
 }
 

@@ -1,12 +1,13 @@
 //! The command line (docs/contract.md "Command line"): `serve`, `migrate`, `user`,
-//! `client`, `keys` and `audit`. Every command reads the same settings and migrates the
-//! database itself; the database flags are on every command, `--listen`, `--issuer`
-//! and `--log-format` on `serve` alone. Output meant for scripts goes to stdout,
+//! `client`, `keys`, `audit` and `events`. Every command reads the same settings
+//! and migrates the database itself; the database flags are on every command,
+//! `--listen`, `--issuer` and `--log-format` on `serve` alone. Output meant for scripts goes to stdout,
 //! logs to stderr.
 
 mod audit;
 mod client;
 mod demo;
+mod events;
 mod keys;
 mod serve;
 mod timestamp;
@@ -100,6 +101,13 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
+    /// See what the outbox has yet to deliver (back-channel logouts).
+    Events {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        command: events::EventsCommand,
+    },
 }
 
 impl Command {
@@ -111,7 +119,8 @@ impl Command {
             | Command::User { database, .. }
             | Command::Client { database, .. }
             | Command::Keys { database, .. }
-            | Command::Audit { database, .. } => (database, None),
+            | Command::Audit { database, .. }
+            | Command::Events { database, .. } => (database, None),
         };
         let overrides = Overrides {
             database_url: database.database_url.clone(),
@@ -155,6 +164,7 @@ pub fn main() -> ExitCode {
             Command::Client { command, .. } => client::run(&settings, command).await,
             Command::Keys { command, .. } => keys::run(&settings, command).await,
             Command::Audit { command, .. } => audit::run(&settings, command).await,
+            Command::Events { command, .. } => events::run(&settings, command).await,
         }
     });
     match outcome {

@@ -117,7 +117,15 @@ pub async fn end_grant(
     match agent(&app, &headers).await {
         Ok(a) => respond(
             StatusCode::OK,
-            grants::end(&app.db, app.now(), &id, EndedBy::Agent, &a.user).await,
+            grants::end(
+                &app.db,
+                &app.outbox_due,
+                app.now(),
+                &id,
+                EndedBy::Agent,
+                &a.user,
+            )
+            .await,
         ),
         Err(r) => r,
     }

@@ -34,6 +34,9 @@ pub struct Metadata {
     authorization_response_iss_parameter_supported: bool,
     request_parameter_supported: bool,
     request_uri_parameter_supported: bool,
+    /// OIDC Back-Channel Logout 1.0 §2.1: delegated sessions end with a logout token carrying `sid`.
+    backchannel_logout_supported: bool,
+    backchannel_logout_session_supported: bool,
 }
 
 fn metadata(app: &AppState) -> Response {
@@ -82,11 +85,16 @@ fn metadata(app: &AppState) -> Response {
             "azp",
             "preferred_username",
             "name",
+            "act",
+            "grant_id",
+            "sid",
         ],
         prompt_values_supported: &["none", "login", "consent"],
         authorization_response_iss_parameter_supported: true,
         request_parameter_supported: false,
         request_uri_parameter_supported: false,
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
     };
     let mut response = Json(body).into_response();
     response.headers_mut().insert(

@@ -2,11 +2,13 @@
 //! (RFC 6749 §2.3) and registration rules, scopes (§3.3), audiences (RFC 8707),
 //! the authorization endpoint (§3.1, PKCE), the token endpoint (§3.2) with one
 //! file per grant, introspection (RFC 7662), revocation (RFC 7009), UserInfo
-//! (OIDC Core §5.3), discovery (RFC 8414, OIDC Discovery) and the JWKS (RFC 7517).
+//! (OIDC Core §5.3), discovery (RFC 8414, OIDC Discovery), the JWKS (RFC 7517) and
+//! back-channel logout tokens (OIDC Back-Channel Logout 1.0).
 
 pub mod audience;
 pub mod authorization_code;
 pub mod authorize;
+pub mod backchannel_logout;
 pub mod client_auth;
 pub mod client_credentials;
 pub mod delegated_session;

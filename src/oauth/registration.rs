@@ -136,7 +136,7 @@ fn validate_delegated_sign_in(new: &NewClient) -> Result<(), String> {
 }
 
 /// An absolute https URI, or http on a loopback host, without a fragment.
-fn validate_app_uri(uri: &str) -> Result<(), &'static str> {
+pub fn validate_app_uri(uri: &str) -> Result<(), &'static str> {
     if uri.contains('#') {
         return Err("must not have a fragment");
     }

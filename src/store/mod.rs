@@ -36,6 +36,7 @@ pub mod grants;
 pub mod introspection_marks;
 pub mod issued_tokens;
 pub mod login_failures;
+pub mod outbox;
 pub mod readiness_probe;
 pub mod refresh_tokens;
 pub mod schema;

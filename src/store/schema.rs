@@ -197,3 +197,20 @@ diesel::table! {
         started_at -> BigInt,
     }
 }
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        destination -> Text,
+        payload -> Text,
+        created_at -> BigInt,
+        due_at -> BigInt,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        claimed_until -> Nullable<BigInt>,
+        delivered_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        grant_id -> Nullable<Text>,
+    }
+}

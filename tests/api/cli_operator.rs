@@ -394,6 +394,69 @@ fn audit_list_prints_readable_lines_by_grant_and_since() {
 }
 
 #[test]
+fn events_list_prints_what_the_outbox_has_yet_to_deliver_and_never_a_payload() {
+    use behalf::store::outbox::{OutboxKind, OutboxRow};
+    let db = TestDb::new();
+    // 2026-12-01T09:00:00Z, then an hour apart: due later, failing, delivered.
+    let at = |hours: i64| 1_796_115_600 + 3600 * hours;
+    let row = |id: &str, due: i64| {
+        OutboxRow::new(
+            id.into(),
+            OutboxKind::BackchannelLogout,
+            "https://shop.example/logout",
+            r#"{"sid":"sid-1","sub":"sub-1","aud":"shop"}"#.into(),
+            Some("g1"),
+            due,
+            at(0),
+        )
+    };
+    let later = row("later", at(2));
+    let failing = OutboxRow {
+        attempts: 3,
+        next_attempt_at: at(1) + 8,
+        last_error: Some("answered HTTP 500".into()),
+        ..row("failing", at(1))
+    };
+    let delivered = OutboxRow {
+        delivered_at: Some(at(0)),
+        ..row("delivered", at(0))
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = db.open_keyed().await;
+        for r in [later, failing, delivered] {
+            store.write(move |c| r.insert(c)).await.unwrap();
+        }
+    });
+
+    let listed = stdout(&behalf(&db, &["events", "list"], None));
+    assert!(
+        !listed.contains("sid-1") && !listed.contains("payload"),
+        "{listed}"
+    );
+    let pending = json_lines(&listed);
+    assert_eq!(
+        pending,
+        [
+            serde_json::json!({
+                "id": "failing", "kind": "backchannel_logout",
+                "destination": "https://shop.example/logout", "grant_id": "g1",
+                "due_at": "2026-12-01T10:00:00Z", "next_attempt_at": "2026-12-01T10:00:08Z",
+                "attempts": 3, "last_error": "answered HTTP 500",
+            }),
+            serde_json::json!({
+                "id": "later", "kind": "backchannel_logout",
+                "destination": "https://shop.example/logout", "grant_id": "g1",
+                "due_at": "2026-12-01T11:00:00Z", "next_attempt_at": "2026-12-01T11:00:00Z",
+                "attempts": 0, "last_error": null,
+            }),
+        ]
+    );
+    let failed = json_lines(&stdout(&behalf(&db, &["events", "list", "--failed"], None)));
+    assert_eq!(failed, pending[..1]);
+}
+
+#[test]
 fn keys_list_prints_rfc3339_times() {
     let db = TestDb::new();
     let listed = stdout(&behalf(&db, &["keys", "list"], None));

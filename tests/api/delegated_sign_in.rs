@@ -6,127 +6,12 @@
 //! list, an agent it is not for, an ended grant, `prompt=none`, a missing CSRF token.
 
 use crate::fixtures::{
-    Browser, CALLBACK, PASSWORD, Page, Scene, World, authorize_url, csrf, pkce, query_of, redeem,
+    Shop, act, arrive, authorize_url, csrf, form_of, pkce, query_of, redeem, shop,
     signed_in_to_account,
 };
 use crate::helpers::jwt_claims;
-use behalf::oauth::registration::{self, NewClient};
 use reqwest::StatusCode;
 use serde_json::Value;
-
-struct Shop {
-    scene: Scene,
-    secret: String,
-    grant_id: String,
-}
-
-async fn register(scene: &Scene, id: &str, name: &str) -> String {
-    let (row, secret) = registration::register(
-        NewClient {
-            client_id: id.into(),
-            redirect_uris: vec![CALLBACK.into()],
-            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-            scopes: ["openid", "profile", "read", "write"]
-                .map(String::from)
-                .to_vec(),
-            name: Some(name.into()),
-            delegated_sign_in: true,
-            ..NewClient::default()
-        },
-        0,
-    )
-    .unwrap();
-    scene
-        .app
-        .state
-        .db
-        .run(move |c| row.insert(c))
-        .await
-        .unwrap();
-    secret.unwrap().expose().clone()
-}
-
-/// alice; bob in Support; carol, an agent of no team; the console; Example
-/// Shop and Example CRM (both delegated sign-in); alice's grant to Support
-/// for `read`, listing only the shop, for an hour.
-async fn shop() -> Shop {
-    let scene = World::new()
-        .user("alice")
-        .agent_in("bob", "Support")
-        .agent("carol")
-        .console()
-        .build()
-        .await;
-    let secret = register(&scene, "shop", "Example Shop").await;
-    register(&scene, "crm", "Example CRM").await;
-    let browser = signed_in_to_account(&scene.app, "alice").await;
-    let page = browser.get("/account").await;
-    let form: Vec<(String, String)> = [
-        ("team", "Support"),
-        ("client_id", "console"),
-        ("scope", "read"),
-        ("app", "shop"),
-        ("duration", "3600"),
-        ("reason", "Order 1234 will not ship"),
-    ]
-    .iter()
-    .map(|(n, v)| (n.to_string(), v.to_string()))
-    .chain([csrf(&page)])
-    .collect();
-    let given = browser.post("/account/grants", &form).await;
-    assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.body);
-    let grant_id = given.location().split("grant=").nth(1).unwrap().to_string();
-    Shop {
-        scene,
-        secret,
-        grant_id,
-    }
-}
-
-/// `agent` signs in to behalf and follows the app's authorization URL; the page it lands on.
-async fn arrive(
-    s: &Shop,
-    agent: &str,
-    client_id: &str,
-    extra: &[(&str, &str)],
-) -> (Browser, Page, String) {
-    let (verifier, challenge) = pkce();
-    let browser = Browser::new(&s.scene.app);
-    let url = authorize_url(&s.scene.app, client_id, &challenge, extra);
-    let login = browser.get(&url).await;
-    assert_eq!(login.status, StatusCode::SEE_OTHER);
-    let signed_in = browser.sign_in(&login.location(), agent, PASSWORD).await;
-    assert_eq!(
-        signed_in.status,
-        StatusCode::SEE_OTHER,
-        "{}",
-        signed_in.body
-    );
-    let page = browser.get(&signed_in.location()).await;
-    (browser, page, verifier)
-}
-
-/// The form of one card on the act page (`data-grant-id`), or the "Continue as yourself" one.
-fn form_of(page: &Page, marker: &str) -> Vec<(String, String)> {
-    let start = page
-        .body
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker}: {}", page.body));
-    let end = start + page.body[start..].find("</form>").unwrap();
-    let part = Page {
-        status: page.status,
-        headers: page.headers.clone(),
-        body: page.body[start..end].to_string(),
-    };
-    part.hidden_inputs()
-}
-
-/// bob acts as alice in the shop: the code's redirect.
-async fn act(s: &Shop, browser: &Browser, page: &Page) -> Page {
-    let mut form = form_of(page, &format!("data-grant-id=\"{}\"", s.grant_id));
-    form.push(("decision".into(), "act".into()));
-    browser.post("/authorize/act", &form).await
-}
 
 async fn userinfo(s: &Shop, token: &str) -> (StatusCode, Value) {
     let response = s

@@ -229,6 +229,15 @@ impl TestApp {
         self.db.clone()
     }
 
+    /// As `stop`, returning only once the server and its background tasks
+    /// are gone: nothing of it runs after this (a restart test moves the clock).
+    pub async fn stop_and_wait(mut self) -> Arc<TestDb> {
+        let server = std::mem::replace(&mut self.server, tokio::spawn(async {}));
+        server.abort();
+        let _ = server.await;
+        self.db.clone()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -10,6 +10,7 @@ mod app_consents;
 mod audit_chain;
 mod authorization_flow;
 mod authorize_errors;
+mod backchannel_logout;
 mod cache_and_body_limits;
 mod cli;
 mod cli_operator;

@@ -163,7 +163,7 @@ pub async fn revoke(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let result = grants::end(&app.db, app.now(), &id, EndedBy::User, &u)
+    let result = grants::end(&app.db, &app.outbox_due, app.now(), &id, EndedBy::User, &u)
         .await
         .map(|_| ());
     done(&app, &s, &u, (Done::Ended, &id), result).await

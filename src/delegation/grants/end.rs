@@ -3,16 +3,20 @@
 //! is it still active) → one transaction with a conditional update, so that of
 //! two ends racing one succeeds and the other is told it had already ended.
 //! `end_all_of_disabled` ends every grant a disabled user is part of
-//! (docs/security.md E16), inside the transaction that disables them.
+//! (docs/security.md E16), inside the transaction that disables them. Either
+//! way, in the same transaction, the grant's back-channel logouts waiting in
+//! the outbox for its expiry become due now (docs/security.md M3).
 
 use super::{GrantView, load_view};
 use crate::audit::{self, Action};
 use crate::delegation::refusal::Refusal;
 use crate::store::grants::{EndedBy, GrantRow};
+use crate::store::outbox::OutboxRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, Database, StoreError, TxError};
 use crate::telemetry::grant_events;
 use serde_json::json;
+use tokio::sync::Notify;
 
 /// Whether `caller`, ending as `by`, may end `grant` at `now`: the user it is
 /// over, or an agent who may use it (the named agent, or one of its team).
@@ -38,9 +42,11 @@ pub fn decide_end(
     Ok(())
 }
 
-/// Ends grant `id` now, if `caller` may (`decide_end`).
+/// Ends grant `id` now, if `caller` may (`decide_end`), and wakes the outbox
+/// deliverer through `due` once the end is committed.
 pub async fn end(
     db: &Database,
+    due: &Notify,
     now: i64,
     id: &str,
     by: EndedBy,
@@ -54,6 +60,7 @@ pub async fn end(
             if !GrantRow::revoke(c, &id, by, now)? {
                 return Err(TxError::Abort(Refusal::AlreadyEnded));
             }
+            OutboxRow::due_now_for_grant(c, &id, now)?;
             audit::record(
                 c,
                 now,
@@ -66,6 +73,7 @@ pub async fn end(
             Ok(load_view(c, &ended, now)?)
         })
         .await?;
+    due.notify_one();
     let to = ended.agent.as_deref().or(ended.team.as_deref());
     grant_events::ended(
         &ended.id,
@@ -88,6 +96,7 @@ pub fn end_all_of_disabled(
     let mut ended = 0;
     for id in GrantRow::active_ids_involving(conn, sub, now)? {
         if GrantRow::revoke(conn, &id, by, now)? {
+            OutboxRow::due_now_for_grant(conn, &id, now)?;
             audit::record(
                 conn,
                 now,

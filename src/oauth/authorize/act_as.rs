@@ -6,8 +6,10 @@
 //! user gave none), with "Continue as yourself". `prompt=none` never starts a
 //! delegated session. `POST /authorize/act` (CSRF: the session's token) with
 //! `decision=act` and `grant_id` checks the grant again and, in one
-//! transaction, records the session (`delegated_sessions`), its audit event
-//! and a code for the user acted by the agent; `decision=self` continues as
+//! transaction, records the session (`delegated_sessions`), its audit event,
+//! a code for the user acted by the agent and, for an app with a
+//! `backchannel_logout_uri`, the session's logout in the outbox, due when the
+//! grant expires (`backchannel_logout`); `decision=self` continues as
 //! the agent. The app's own consent page never appears: the grant is the
 //! user's consent.
 
@@ -17,6 +19,7 @@ use super::response::{code_redirect, new_code};
 use crate::app::{App, AppState};
 use crate::audit::{self, Action};
 use crate::clock::exact_duration;
+use crate::oauth::backchannel_logout;
 use crate::oauth::delegated_session::{may_run, standing_grant};
 use crate::oauth::scope;
 use crate::random;
@@ -201,15 +204,18 @@ fn start(
     row.actor_sub = Some(agent.sub.clone());
     row.sid = Some(sid.clone());
     row.insert(conn)?;
-    DelegatedSessionRow {
+    let session = DelegatedSessionRow {
         sid: sid.clone(),
         grant_id: grant.id.clone(),
         client_id: client_id.clone(),
         subject_sub: grant.subject_sub.clone(),
         agent_sub: agent.sub.clone(),
         started_at: now,
+    };
+    session.insert(conn)?;
+    if let Some(uri) = &request.client.backchannel_logout_uri {
+        backchannel_logout::enqueue(conn, &session, uri, grant.expires_at, now)?;
     }
-    .insert(conn)?;
     audit::record(
         conn,
         now,

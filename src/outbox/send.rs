@@ -1,0 +1,75 @@
+//! One attempt at one outbox row: the message its kind makes, posted to its
+//! destination. Only https or loopback http destinations (checked at
+//! registration, and again here); redirects are not followed; an answer is a
+//! delivery only when it is 200 or 204 (Back-Channel Logout 1.0 §2.8). What an
+//! attempt failed with is said in words, never with the message.
+
+use crate::app::App;
+use crate::oauth::backchannel_logout;
+use crate::oauth::registration::validate_app_uri;
+use crate::store::outbox::{OutboxKind, OutboxRow};
+use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
+use std::error::Error;
+use std::time::Duration;
+
+/// The longest one attempt may take, connecting included.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest `last_error` kept.
+const MAX_ERROR_CHARS: usize = 300;
+
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("behalf/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Makes `row`'s message now and posts it; `Err` says why it was not delivered.
+pub async fn send(app: &App, client: &reqwest::Client, row: &OutboxRow) -> Result<(), String> {
+    validate_app_uri(&row.destination).map_err(|why| format!("destination refused: {why}"))?;
+    let (body, content_type) = match OutboxKind::parse(&row.kind) {
+        Some(OutboxKind::BackchannelLogout) => (
+            backchannel_logout::request_body(
+                &app.keys.snapshot(),
+                &app.issuer,
+                &row.id,
+                &row.payload,
+                app.now(),
+            )?,
+            backchannel_logout::CONTENT_TYPE,
+        ),
+        None => return Err(format!("unknown kind {:?}", row.kind)),
+    };
+    let answer = client
+        .post(&row.destination)
+        .header(CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| in_words(&e))?;
+    match answer.status() {
+        StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
+        status => Err(format!("answered HTTP {}", status.as_u16())),
+    }
+}
+
+/// A failed request in words: what went wrong and its causes, without the URL.
+fn in_words(error: &reqwest::Error) -> String {
+    let mut words = if error.is_timeout() {
+        format!("no answer within {} s", TIMEOUT.as_secs())
+    } else if error.is_connect() {
+        "could not connect".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        words.push_str(": ");
+        words.push_str(&e.to_string());
+        cause = e.source();
+    }
+    words.chars().take(MAX_ERROR_CHARS).collect()
+}
