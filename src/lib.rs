@@ -28,8 +28,10 @@ pub mod oauth;
 pub mod ops;
 pub mod sweep;
 
-// Wiring: paths to handlers, the server, the command line.
+// Wiring: the OpenAPI document of the handlers, paths to handlers, the
+// server, the command line.
 pub mod cli;
+pub mod openapi;
 pub mod routes;
 pub mod startup;
 
