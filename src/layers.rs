@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["app"],
     &["oauth", "accounts", "ops"],
     &["delegation", "sweep", "outbox"],
+    &["openapi"],
     &["routes"],
     &["startup"],
     &["cli"],

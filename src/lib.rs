@@ -30,8 +30,10 @@ pub mod ops;
 pub mod outbox;
 pub mod sweep;
 
-// Wiring: paths to handlers, the server, the command line.
+// Wiring: the OpenAPI document of the handlers, paths to handlers, the
+// server, the command line.
 pub mod cli;
+pub mod openapi;
 pub mod routes;
 pub mod startup;
 

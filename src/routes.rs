@@ -9,6 +9,7 @@ use crate::delegation::consent_screen::{activity_page, allow_support, forms, hom
 use crate::delegation::{api, api_lists};
 use crate::oauth::authorize::{act_as, app_consent, endpoint};
 use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
+use crate::openapi;
 use crate::ops::{health, metrics};
 use crate::web::{no_store, not_found, pages, request_log, too_large, uri_guard};
 use axum::Router;
@@ -122,6 +123,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .route("/static/behalf.js", get(pages::script))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/openapi.json", openapi::route(&state.issuer))
         .merge(never_cached);
     if with_metrics {
         routes = routes.route("/metrics", get(metrics::render));

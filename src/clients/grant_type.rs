@@ -37,6 +37,18 @@ impl GrantType {
     }
 }
 
+/// Its schema: `as_str` of each of `ALL`.
+impl utoipa::PartialSchema for GrantType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Self::ALL.map(Self::as_str)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for GrantType {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,12 +6,12 @@
 //! become JSON here and nowhere else.
 
 use super::agent_auth::{self, Agent};
-use super::grants;
+use super::grants::{self, GrantView};
 use super::refusal::Refusal;
-use super::requests::{self, NewRequest};
+use super::requests::{self, NewRequest, RequestView};
 use crate::app::AppState;
 use crate::store::grants::EndedBy;
-use crate::web::json;
+use crate::web::json::{self, ErrorBody};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -22,9 +22,13 @@ use axum::response::{IntoResponse, Response};
 pub fn refusal_json(refusal: &Refusal) -> Response {
     let (code, description) = (refusal.code(), refusal.description());
     match refusal {
-        Refusal::AlreadyPending(id) => json::body(
+        Refusal::AlreadyPending(id) => json::error_body(
             StatusCode::CONFLICT,
-            serde_json::json!({"error": code, "error_description": description, "id": id}),
+            json::ErrorBody {
+                error: code,
+                error_description: &description,
+                id: Some(id),
+            },
         ),
         Refusal::TooManyPending { retry_after } => {
             let mut response = json::error(StatusCode::TOO_MANY_REQUESTS, code, &description);
@@ -60,6 +64,28 @@ pub(super) async fn agent(app: &AppState, headers: &HeaderMap) -> Result<Agent, 
         .map_err(IntoResponse::into_response)
 }
 
+/// File an access request to a user.
+#[utoipa::path(
+    post,
+    path = "/api/access-requests",
+    tag = "agent",
+    operation_id = "createAccessRequest",
+    security(("agent_token" = [])),
+    request_body(content = NewRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The request, pending", body = RequestView),
+        (status = 400, description = "`invalid_request` or `invalid_scope`: what was sent is refused", body = ErrorBody),
+        (status = 401, description = "`invalid_token`", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 403, description = "`insufficient_scope`: not an agent's token", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 409, description = "A request of this agent to this user is already pending: `id` names it", body = ErrorBody),
+        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 429, description = "`too_many_requests`: the agent has as many pending requests as the policy allows", body = ErrorBody,
+            headers(("Retry-After" = i64, description = "Seconds until the first of them expires"))),
+        (status = 503, description = "`temporarily_unavailable`", body = ErrorBody),
+    )
+)]
 pub async fn create_request(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -81,6 +107,22 @@ pub async fn create_request(
     respond(StatusCode::CREATED, created.await)
 }
 
+/// One of the agent's own requests.
+#[utoipa::path(
+    get,
+    path = "/api/access-requests/{id}",
+    tag = "agent",
+    operation_id = "getAccessRequest",
+    security(("agent_token" = [])),
+    params(("id" = String, Path, description = "The request's id")),
+    responses(
+        (status = 200, description = "The request as it stands now", body = RequestView),
+        (status = 401, description = "`invalid_token`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
+        (status = 404, description = "`not_found`: unknown, or not this agent's", body = ErrorBody),
+        (status = 503, description = "`temporarily_unavailable`", body = ErrorBody),
+    )
+)]
 pub async fn get_request(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -95,6 +137,23 @@ pub async fn get_request(
     }
 }
 
+/// Cancel one of the agent's own pending requests.
+#[utoipa::path(
+    delete,
+    path = "/api/access-requests/{id}",
+    tag = "agent",
+    operation_id = "cancelAccessRequest",
+    security(("agent_token" = [])),
+    params(("id" = String, Path, description = "The request's id")),
+    responses(
+        (status = 200, description = "The request, cancelled", body = RequestView),
+        (status = 401, description = "`invalid_token`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`invalid_request`: no longer pending", body = ErrorBody),
+        (status = 503, description = "`temporarily_unavailable`", body = ErrorBody),
+    )
+)]
 pub async fn cancel_request(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -109,6 +168,23 @@ pub async fn cancel_request(
     }
 }
 
+/// End a grant the agent may use; its tokens stop working at once.
+#[utoipa::path(
+    delete,
+    path = "/api/grants/{id}",
+    tag = "agent",
+    operation_id = "endGrant",
+    security(("agent_token" = [])),
+    params(("id" = String, Path, description = "The grant's id")),
+    responses(
+        (status = 200, description = "The grant, ended by the agent", body = GrantView),
+        (status = 401, description = "`invalid_token`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`invalid_request`: the grant has already ended", body = ErrorBody),
+        (status = 503, description = "`temporarily_unavailable`", body = ErrorBody),
+    )
+)]
 pub async fn end_grant(
     State(app): State<AppState>,
     headers: HeaderMap,

@@ -4,10 +4,13 @@
 //! read here; what it means is `paging` and each list's `decide_filter`.
 
 use super::api::{agent, respond};
+use super::grants::{self, GrantView};
+use super::paging::Page;
 use super::paging::PageAsk;
 use super::refusal::Refusal;
-use super::{grants, requests};
+use super::requests::{self, RequestView};
 use crate::app::AppState;
+use crate::web::json::ErrorBody;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -43,6 +46,25 @@ impl ListQuery {
 }
 
 /// `GET /api/access-requests`: the caller's own requests.
+#[utoipa::path(
+    get,
+    path = "/api/access-requests",
+    tag = "agent",
+    operation_id = "listAccessRequests",
+    security(("agent_token" = [])),
+    params(
+        ("status" = Option<requests::RequestStatus>, Query, description = "Only requests with this status now"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Items a page, 50 unless given"),
+        ("after" = Option<String>, Query, description = "The `next` cursor of the page before"),
+    ),
+    responses(
+        (status = 200, description = "A page of the agent's requests, newest first", body = Page<RequestView>),
+        (status = 400, description = "`invalid_request`: a bad `status`, `limit` or `after`, or one given twice", body = ErrorBody),
+        (status = 401, description = "`invalid_token`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
+        (status = 503, description = "`temporarily_unavailable`", body = ErrorBody),
+    )
+)]
 pub async fn list_requests(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -61,6 +83,25 @@ pub async fn list_requests(
 }
 
 /// `GET /api/grants`: the grants the caller may use.
+#[utoipa::path(
+    get,
+    path = "/api/grants",
+    tag = "agent",
+    operation_id = "listGrants",
+    security(("agent_token" = [])),
+    params(
+        ("status" = Option<GrantFilterName>, Query, description = "`active`, or `ended` (revoked or expired)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Items a page, 50 unless given"),
+        ("after" = Option<String>, Query, description = "The `next` cursor of the page before"),
+    ),
+    responses(
+        (status = 200, description = "A page of the grants the agent may use (named, or through its team), newest first", body = Page<GrantView>),
+        (status = 400, description = "`invalid_request`: a bad `status`, `limit` or `after`, or one given twice", body = ErrorBody),
+        (status = 401, description = "`invalid_token`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
+        (status = 503, description = "`temporarily_unavailable`", body = ErrorBody),
+    )
+)]
 pub async fn list_grants(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -79,6 +120,21 @@ pub async fn list_grants(
 }
 
 /// `GET /api/grants/{id}`: a grant the caller may use, else 404.
+#[utoipa::path(
+    get,
+    path = "/api/grants/{id}",
+    tag = "agent",
+    operation_id = "getGrant",
+    security(("agent_token" = [])),
+    params(("id" = String, Path, description = "The grant's id")),
+    responses(
+        (status = 200, description = "The grant as it stands now", body = GrantView),
+        (status = 401, description = "`invalid_token`", body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`", body = ErrorBody),
+        (status = 404, description = "`not_found`: unknown, or not one this agent may use", body = ErrorBody),
+        (status = 503, description = "`temporarily_unavailable`", body = ErrorBody),
+    )
+)]
 pub async fn get_grant(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -91,6 +147,15 @@ pub async fn get_grant(
         ),
         Err(r) => r,
     }
+}
+
+/// The `status` of `GET /api/grants`, as `grants::decide_filter` reads it (schema only).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum GrantFilterName {
+    Active,
+    Ended,
 }
 
 #[cfg(test)]

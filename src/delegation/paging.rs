@@ -45,10 +45,11 @@ impl PageAsk {
 }
 
 /// One page of a list, as the API answers it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// The cursor of the next page; `None` on the last.
+    /// The cursor of the next page (pass it as `after`); `null` on the last.
+    #[schema(required)]
     pub next: Option<String>,
 }
 

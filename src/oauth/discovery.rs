@@ -9,7 +9,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ServerMetadata)]
 pub struct Metadata {
     issuer: String,
     authorization_endpoint: String,
@@ -104,10 +105,26 @@ fn metadata(app: &AppState) -> Response {
     response
 }
 
+/// OpenID Connect Discovery 1.0 §4.
+#[utoipa::path(
+    get,
+    path = "/.well-known/openid-configuration",
+    tag = "oauth",
+    operation_id = "openidConfiguration",
+    responses((status = 200, description = "Cacheable for five minutes", body = Metadata))
+)]
 pub async fn openid_configuration(State(app): State<AppState>) -> Response {
     metadata(&app)
 }
 
+/// RFC 8414 §3: the same document.
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-authorization-server",
+    tag = "oauth",
+    operation_id = "authorizationServerMetadata",
+    responses((status = 200, description = "Cacheable for five minutes", body = Metadata))
+)]
 pub async fn authorization_server(State(app): State<AppState>) -> Response {
     metadata(&app)
 }

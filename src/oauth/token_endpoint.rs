@@ -5,6 +5,7 @@
 //! parameter declared once and sent twice is `invalid_request` (§3.2); one no
 //! grant declares is ignored, as §3.2 requires.
 
+use super::token_response::TokenResponse;
 use super::{authorization_code, client_auth, client_credentials, refresh_token, token_exchange};
 use crate::app::AppState;
 use crate::clients::GrantType;
@@ -29,6 +30,32 @@ fn parameters(grant: GrantType) -> &'static Parameters {
     }
 }
 
+/// The form `token` reads, as a schema: `grant_type`, and the parameters of
+/// that grant (RFC 6749 §4.1.3, §4.4.2, §6; RFC 8693 §2.1), with the client's
+/// credentials here (`client_id`, `client_secret`) or in HTTP Basic.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TokenRequest {
+    grant_type: GrantType,
+}
+
+/// Issue tokens (RFC 6749 §3.2, RFC 8693).
+#[utoipa::path(
+    post,
+    path = "/token",
+    tag = "oauth",
+    operation_id = "token",
+    security((), ("client_basic" = [])),
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "RFC 6749 §5.1 (`no-store`)", body = TokenResponse),
+        (status = 400, description = "RFC 6749 §5.2", body = OAuthError),
+        (status = 401, description = "`invalid_client`", body = OAuthError,
+            headers(("WWW-Authenticate" = String))),
+        (status = 500, description = "`server_error`", body = OAuthError),
+        (status = 503, description = "`temporarily_unavailable`", body = OAuthError),
+    )
+)]
 pub async fn token(
     State(app): State<AppState>,
     headers: HeaderMap,

@@ -9,17 +9,35 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use diesel::RunQueryDsl;
-use serde_json::json;
 use std::time::Duration;
 
 /// A write that has not committed by then counts as failed; a load balancer
 /// asking `/readyz` is not kept waiting on the database's busy timeout.
 const WRITE_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "ops",
+    operation_id = "healthz",
+    responses((status = 200, description = "`ok`", body = String, content_type = "text/plain"))
+)]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// The process answers and its database takes a write.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "ops",
+    operation_id = "readyz",
+    responses(
+        (status = 200, description = "`ready`", body = String, content_type = "text/plain"),
+        (status = 503, description = "Not ready, and why", body = NotReady),
+    )
+)]
 pub async fn readyz(State(app): State<AppState>) -> Response {
     let read = app
         .db
@@ -44,10 +62,18 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
     }
 }
 
+/// The 503 of `/readyz`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct NotReady<'a> {
+    /// `not ready`.
+    status: &'static str,
+    reason: &'a str,
+}
+
 fn not_ready(reason: &str) -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "status": "not ready", "reason": reason })),
-    )
-        .into_response()
+    let body = NotReady {
+        status: "not ready",
+        reason,
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }

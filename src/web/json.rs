@@ -5,14 +5,35 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+
+/// The body of every such error answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    /// An RFC 6749 §5.2 / RFC 6750 §3 code, or `not_found`, `too_many_requests`.
+    pub error: &'a str,
+    pub error_description: &'a str,
+    /// Only on the 409 of `POST /api/access-requests` when a request of the
+    /// agent to this user is already pending: that request's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub id: Option<&'a str>,
+}
 
 pub fn error(status: StatusCode, code: &str, description: &str) -> Response {
-    let mut response = (
+    error_body(
         status,
-        Json(json!({"error": code, "error_description": description})),
+        ErrorBody {
+            error: code,
+            error_description: description,
+            id: None,
+        },
     )
-        .into_response();
+}
+
+pub fn error_body(status: StatusCode, body: ErrorBody<'_>) -> Response {
+    let mut response = (status, Json(body)).into_response();
     no_store(&mut response);
     response
 }

@@ -38,6 +38,7 @@ mod log_forging;
 mod login;
 mod metrics_labels;
 mod oidc;
+mod openapi;
 mod operations;
 mod operator_logs;
 mod pending_limits;

@@ -15,11 +15,12 @@ use crate::app::{App, AppState};
 use crate::clients::Client;
 use crate::config::Policy;
 use crate::delegation::api::refusal_json;
-use crate::delegation::grants::{self, GiveAccess, GiveField, GiveRefused};
+use crate::delegation::grants::{self, GiveAccess, GiveField, GiveRefused, GrantView};
 use crate::delegation::refusal::Refusal;
 use crate::oauth::scope;
 use crate::store::users::UserRow;
-use crate::web::{json, pages};
+use crate::web::json::{self, ErrorBody};
+use crate::web::pages;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -111,6 +112,48 @@ async fn give(app: &App, user: &UserRow, sent: Sent) -> Result<grants::GrantView
     }
 }
 
+/// The form `create` reads (`allow_form::Sent::read`), as a schema: a single
+/// value each except `scope` and `app`, which repeat (a value may also hold
+/// several, space-separated). Exactly one of `team` and `agent`.
+#[derive(utoipa::ToSchema)]
+#[schema(as = AllowSupportForm)]
+#[allow(dead_code)]
+pub struct FormFields {
+    /// The session's CSRF token, as the account page's form holds it.
+    csrf_token: String,
+    /// A team: any enabled agent of it may use the grant.
+    team: Option<String>,
+    /// One agent, by username.
+    agent: Option<String>,
+    /// The support client the grant is bound to.
+    client_id: String,
+    /// One scope a value (repeat the field), at least one.
+    scope: Vec<String>,
+    /// Delegated-sign-in apps (client ids), one a value.
+    app: Option<Vec<String>>,
+    /// Seconds, within the policy's bounds.
+    duration: i64,
+    reason: Option<String>,
+}
+
+/// Give support access on the user's own initiative.
+#[utoipa::path(
+    post,
+    path = "/account/grants",
+    tag = "account",
+    operation_id = "giveSupportAccess",
+    security(("session" = [])),
+    params(("Accept" = Option<String>, Header, description = "`application/json` for the JSON answers below; otherwise 303 to the account page, or the page again with the form's error")),
+    request_body(content = FormFields, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 201, description = "With `Accept: application/json`: the grant given", body = GrantView),
+        (status = 303, description = "Without it: to the account page's notice",
+            headers(("Location" = String))),
+        (status = 400, description = "With `Accept: application/json`: `invalid_request` or `invalid_scope`", body = ErrorBody),
+        (status = 403, description = "No session, or the CSRF token is not the session's (an HTML page)", content_type = "text/html"),
+        (status = 503, description = "With `Accept: application/json`: `temporarily_unavailable`", body = ErrorBody),
+    )
+)]
 pub async fn create(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let (form, s, u) = match form_user(&app, &headers, &body).await {
         Ok(x) => x,

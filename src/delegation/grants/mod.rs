@@ -22,6 +22,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
 
+/// Its schema (the API's `status` of a grant) lists `as_str`'s values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantStatus {
     Active,
@@ -30,6 +31,8 @@ pub enum GrantStatus {
 }
 
 impl GrantStatus {
+    pub const ALL: [GrantStatus; 3] = [Self::Active, Self::Expired, Self::Revoked];
+
     pub fn of(grant: &GrantRow, now: i64) -> Self {
         if grant.revoked_at.is_some() {
             Self::Revoked
@@ -53,16 +56,22 @@ impl GrantStatus {
 const ENDED_BY_EXPIRY: &str = "expiry";
 
 /// The grant as the API shows it (docs/contract.md "Access requests API").
-#[derive(Debug, Serialize)]
+/// Every field is always sent; the optional ones are `null` when they do not apply.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Grant)]
 pub struct GrantView {
     pub id: String,
+    #[schema(value_type = GrantStatus)]
     pub status: &'static str,
     pub subject: String,
     pub subject_username: String,
-    /// The named agent; `None` for a team grant.
+    /// The named agent; `null` for a team grant.
+    #[schema(required)]
     pub agent: Option<String>,
+    #[schema(required)]
     pub agent_username: Option<String>,
-    /// The team whose agents may use it; `None` for a named agent.
+    /// The team whose agents may use it; `null` for a named agent.
+    #[schema(required)]
     pub team: Option<String>,
     pub client_id: String,
     pub scope: String,
@@ -70,18 +79,58 @@ pub struct GrantView {
     pub audiences: Vec<String>,
     pub reason: String,
     pub ticket: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
-    /// When it was revoked or expired; `None` while active.
+    /// When it was revoked or expired; `null` while active.
+    #[schema(required, format = DateTime)]
     pub ended_at: Option<String>,
-    /// `user`, `agent`, `user_disabled` or `expiry`; `None` while active.
+    /// `user`, `agent`, `user_disabled` or `expiry`; `null` while active.
+    #[schema(required, value_type = Option<EndedByName>)]
     pub ended_by: Option<&'static str>,
     // The fields before `audiences`, `ended_at` and `ended_by`, which clients still read.
+    /// The same as `audiences` (kept for older clients).
+    #[schema(deprecated)]
     pub audience: Vec<String>,
+    #[schema(required)]
     pub request_id: Option<String>,
+    /// When the user or agent revoked it (not expiry); kept for older clients.
+    #[schema(required, format = DateTime, deprecated)]
     pub revoked_at: Option<String>,
+    /// Who revoked it: `user`, `agent` or `user_disabled`; kept for older clients.
+    #[schema(required, deprecated)]
     pub revoked_by: Option<&'static str>,
 }
+
+/// A schema of `&'static str` values, for the fields that hold one of them.
+fn one_of(values: &[&'static str]) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values.iter().copied()))
+        .into()
+}
+
+impl utoipa::PartialSchema for GrantStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        one_of(&Self::ALL.map(Self::as_str))
+    }
+}
+
+impl utoipa::ToSchema for GrantStatus {}
+
+/// Who ended a grant, as `GrantView::ended_by` says it (a schema only):
+/// `EndedBy`'s values and `expiry`.
+pub struct EndedByName;
+
+impl utoipa::PartialSchema for EndedByName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let by = [EndedBy::User, EndedBy::Agent, EndedBy::UserDisabled].map(EndedBy::as_str);
+        one_of(&[by[0], by[1], by[2], ENDED_BY_EXPIRY])
+    }
+}
+
+impl utoipa::ToSchema for EndedByName {}
 
 /// The view of `grant`, its subject and agent named from `usernames` (by `sub`).
 pub fn view(grant: &GrantRow, usernames: &HashMap<String, String>, now: i64) -> GrantView {

@@ -20,15 +20,28 @@ use crate::store::{AnyConnection, Database, TxError};
 use serde::Deserialize;
 use serde_json::json;
 
-/// The JSON body, as sent.
-#[derive(Debug, Deserialize)]
+/// The JSON body, as sent. Every field is optional to the parser so that
+/// `decide_new_request` can name what is missing; its schema says which ones
+/// a request needs.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = NewAccessRequest)]
 pub struct NewRequest {
+    /// The user asked: a username or a `sub` (one line, at most 200 characters).
+    #[schema(required, nullable = false)]
     pub subject: Option<String>,
+    /// Space-separated scopes, each delegable and the agent's client's.
+    #[schema(required, nullable = false)]
     pub scope: Option<String>,
+    /// How long the grant would last, in seconds, within the policy's bounds.
+    #[schema(required, nullable = false)]
     pub duration: Option<i64>,
+    /// Why, in words the user reads (at most 2000 characters).
+    #[schema(required, nullable = false)]
     pub reason: Option<String>,
+    /// The support ticket (one line, at most 200 characters).
     pub ticket: Option<String>,
     /// Client ids of delegated-sign-in apps.
+    #[schema(max_items = 20)]
     pub apps: Option<Vec<String>>,
 }
 

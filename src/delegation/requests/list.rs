@@ -18,7 +18,7 @@ pub fn decide_filter(status: Option<&str>) -> Result<RequestFilter, Refusal> {
     let Some(status) = status else {
         return Ok(RequestFilter::All);
     };
-    let asked = [Pending, Approved, Denied, Cancelled, Expired]
+    let asked = RequestStatus::ALL
         .into_iter()
         .find(|s| s.as_str() == status)
         .ok_or_else(|| {

@@ -24,9 +24,11 @@ use crate::store::{AnyConnection, Database, StoreError, TxError};
 use serde::Serialize;
 
 /// The request as the agent API shows it (docs/contract.md "Access requests API").
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AccessRequest)]
 pub struct RequestView {
     pub id: String,
+    #[schema(value_type = RequestStatus)]
     pub status: &'static str,
     pub subject: String,
     pub subject_username: String,
@@ -36,10 +38,16 @@ pub struct RequestView {
     pub duration: i64,
     pub reason: String,
     pub ticket: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    #[schema(format = DateTime)]
     pub expires_at: String,
+    /// The grant an approval made; `null` until then.
+    #[schema(required)]
     pub grant_id: Option<String>,
+    #[schema(required, format = DateTime)]
     pub grant_expires_at: Option<String>,
+    #[schema(required, value_type = Option<GrantStatus>)]
     pub grant_status: Option<&'static str>,
 }
 

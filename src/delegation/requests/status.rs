@@ -4,6 +4,7 @@
 use crate::store::access_requests::{AccessRequestRow, RequestState};
 
 /// The status a reader sees: a pending request past its time has expired.
+/// Its schema (the API's `status` of a request) lists `as_str`'s values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestStatus {
     Pending,
@@ -14,6 +15,14 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
+    pub const ALL: [RequestStatus; 5] = [
+        Self::Pending,
+        Self::Approved,
+        Self::Denied,
+        Self::Cancelled,
+        Self::Expired,
+    ];
+
     pub fn of(row: &AccessRequestRow, now: i64) -> Self {
         match row.state() {
             RequestState::Pending if now >= row.expires_at => Self::Expired,
@@ -34,3 +43,14 @@ impl RequestStatus {
         }
     }
 }
+
+impl utoipa::PartialSchema for RequestStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Self::ALL.map(Self::as_str)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for RequestStatus {}
