@@ -75,11 +75,47 @@ pub fn render(status: StatusCode, template: &str, context: &Context) -> Response
     }
 }
 
+/// The page an error page leads back to.
+#[derive(Debug, Clone, Copy)]
+pub struct WayBack {
+    pub href: &'static str,
+    /// The link's words: "Back to your account".
+    pub words: &'static str,
+    /// The page as a sentence names it: "your account".
+    pub place: &'static str,
+}
+
+/// `/account`, where most error pages lead.
+pub const ACCOUNT: WayBack = WayBack {
+    href: "/account",
+    words: "Back to your account",
+    place: "your account",
+};
+
+/// `/console`, where the support console's error pages lead.
+pub const CONSOLE: WayBack = WayBack {
+    href: "/console",
+    words: "Back to the support console",
+    place: "the support console",
+};
+
 /// An error page: never a redirect (docs/security.md A2).
 pub fn error(status: StatusCode, title: &str, message: &str) -> Response {
+    error_with_way_back(status, title, message, ACCOUNT)
+}
+
+/// An error page with a link to `back`.
+pub fn error_with_way_back(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    back: WayBack,
+) -> Response {
     let mut context = Context::new();
     context.insert("title", title);
     context.insert("message", message);
+    context.insert("back", back.href);
+    context.insert("back_words", back.words);
     render(status, "error.html", &context)
 }
 
