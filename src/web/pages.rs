@@ -22,6 +22,11 @@ fn templates() -> &'static Tera {
             ("consent.html", include_str!("../../templates/consent.html")),
             ("error.html", include_str!("../../templates/error.html")),
             ("account.html", include_str!("../../templates/account.html")),
+            ("console.html", include_str!("../../templates/console.html")),
+            (
+                "console_lists.html",
+                include_str!("../../templates/console_lists.html"),
+            ),
             (
                 "activity.html",
                 include_str!("../../templates/activity.html"),
