@@ -1,7 +1,8 @@
 //! Rendering pages: templates embedded in the binary (tera autoescapes `.html`),
 //! and the headers every HTML response carries: a CSP whose only script is the
-//! same-origin `/static/behalf.js` (never inline), with `frame-ancestors 'none'`,
-//! `X-Frame-Options: DENY`, `no-store`, and no referrer.
+//! same-origin `/static/behalf.js` (never inline), which may fetch only from
+//! this origin (`connect-src 'self'`: the console's state), with
+//! `frame-ancestors 'none'`, `X-Frame-Options: DENY`, `no-store`, and no referrer.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -9,7 +10,7 @@ use std::sync::OnceLock;
 use tera::{Context, Tera};
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-     frame-ancestors 'none'; base-uri 'none'";
+     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 fn templates() -> &'static Tera {
     static TERA: OnceLock<Tera> = OnceLock::new();
