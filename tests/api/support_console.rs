@@ -10,6 +10,7 @@ use crate::fixtures::{
     Browser, CALLBACK, PASSWORD, Page, Scene, World, approve_on_the_screen, authorize_url, csrf,
     end_on_the_screen, pkce, set_email, signed_in_to_account,
 };
+use crate::helpers::TestApp;
 use behalf::oauth::registration::{self, NewClient};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -22,6 +23,11 @@ const REASON: &str = "Customer reported a billing bug";
 /// app open to delegated sign-in with an `initiate_login_uri`; "Reports", a
 /// client that may not exchange tokens.
 async fn support_desk() -> Scene {
+    support_desk_on(TestApp::spawn().await).await
+}
+
+/// As `support_desk`, on an app started with settings of the test's own.
+async fn support_desk_on(app: TestApp) -> Scene {
     let scene = World::new()
         .user("alice")
         .user("dave")
@@ -29,7 +35,7 @@ async fn support_desk() -> Scene {
         .agent_in("carol", "Support")
         .agent_in("erin", "Sales")
         .console()
-        .build()
+        .build_on(app)
         .await;
     set_email(&scene.app, "alice", "alice@example.com").await;
     set_email(&scene.app, "dave", "dave@example.com").await;
@@ -990,4 +996,34 @@ async fn what_an_agent_typed_is_shown_escaped_and_the_state_carries_it_as_text()
     let why = &state["waiting"]["cards"][0]["facts"][1];
     assert_eq!(why["term"], "Why");
     assert_eq!(why["text"], hostile, "the script draws it with textContent");
+}
+
+#[tokio::test]
+async fn at_the_cap_on_pending_requests_the_form_comes_back_429_with_the_message_above_it() {
+    let app = TestApp::spawn_configured(|s| s.policy.max_pending_requests_per_agent = 1).await;
+    let scene = support_desk_on(app).await;
+    let (bob, _) = console_of(&scene, "bob").await;
+    done_id(&ask(&bob, asking(&[])).await, "asked", "request");
+    let refused = ask(&bob, asking(&[("subject", "dave"), ("ticket", "SUP-43")])).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        field_error(&refused),
+        (
+            "ask-form-error".to_string(),
+            "Too many of your requests are waiting for an answer. Cancel one you no longer need, or ask again in 1 day.".to_string()
+        )
+    );
+    assert_eq!(refused.input("subject").as_deref(), Some("dave"));
+    assert_eq!(refused.input("ticket").as_deref(), Some("SUP-43"));
+    assert_eq!(
+        list(&refused, "waiting")
+            .matches("data-request-id=")
+            .count(),
+        1
+    );
 }
