@@ -6,6 +6,7 @@
 use crate::accounts::sign_in;
 use crate::app::AppState;
 use crate::delegation::consent_screen::{activity_page, allow_support, forms, home, page};
+use crate::delegation::console;
 use crate::delegation::{api, api_lists};
 use crate::oauth::authorize::{act_as, app_consent, endpoint};
 use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
@@ -91,6 +92,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
             "/api/grants/{id}",
             get(api_lists::get_grant).delete(api::end_grant),
         )
+        .route("/console/state", get(console::state::show))
         .route_layer(axum::middleware::from_fn(no_store::no_store));
 
     let mut routes = Router::new()
@@ -119,6 +121,13 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
             "/account/apps/{client_id}/withdraw",
             post(forms::withdraw_app),
         )
+        .route("/console", get(console::page::show))
+        .route("/console/requests", post(console::ask::create))
+        .route(
+            "/console/requests/{id}/cancel",
+            post(console::forms::cancel),
+        )
+        .route("/console/grants/{id}/end", post(console::forms::end))
         .route("/static/behalf.css", get(pages::stylesheet))
         .route("/static/behalf.js", get(pages::script))
         .route("/healthz", get(health::healthz))

@@ -104,7 +104,7 @@ pub async fn create_request(
     };
     let policy = &app.settings.policy;
     let created = requests::create(&app.db, policy, app.now(), &agent.user, &agent.client, new);
-    respond(StatusCode::CREATED, created.await)
+    respond(StatusCode::CREATED, created.await.map_err(|r| r.refusal))
 }
 
 /// One of the agent's own requests.

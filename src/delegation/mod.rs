@@ -3,13 +3,17 @@
 //! consent), the delegation policy, and the two ways in: the agents' JSON API
 //! (`api` and its lists `api_lists`, paged by `paging`, authenticated by
 //! `agent_auth`) and the users' consent screen
-//! (`consent_screen`). Decisions are pure functions; refusals are `Refusal`,
-//! rendered once for JSON and once for pages. Expiry is decided at read time.
+//! (`consent_screen`), and the agents' support console (`console`); the
+//! forms of both offer `choices`. Decisions are pure functions; refusals are
+//! `Refusal`, rendered once for JSON and once for pages. Expiry is decided at
+//! read time.
 
 pub mod agent_auth;
 pub mod api;
 pub mod api_lists;
+pub mod choices;
 pub mod consent_screen;
+pub mod console;
 pub mod grants;
 pub mod paging;
 pub mod policy;

@@ -1,6 +1,7 @@
 //! Why a delegation action was refused, in the domain's words: no HTTP here.
 //! The JSON API (`api`) and the consent screen (`consent_screen::forms`) each
-//! render a `Refusal` in one place.
+//! render a `Refusal` in one place. `AtField` adds the form field a refusal is
+//! about, for the forms that show a message beside it.
 
 use super::requests::status::RequestStatus;
 use crate::store::{StoreError, TxError};
@@ -68,6 +69,32 @@ impl Refusal {
             }
             Self::InvalidScope(d) | Self::Invalid(d) => d.clone(),
             Self::Unavailable => "the server cannot reach its database; try again".into(),
+        }
+    }
+}
+
+/// A refusal and the field of the form it is about (`None`: the whole form,
+/// e.g. a database failure), so that a page can show it there.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AtField<F> {
+    pub field: Option<F>,
+    pub refusal: Refusal,
+}
+
+impl<F> AtField<F> {
+    pub fn at(field: F) -> impl FnOnce(Refusal) -> Self {
+        move |refusal| Self {
+            field: Some(field),
+            refusal,
+        }
+    }
+}
+
+impl<F> From<Refusal> for AtField<F> {
+    fn from(refusal: Refusal) -> Self {
+        Self {
+            field: None,
+            refusal,
         }
     }
 }

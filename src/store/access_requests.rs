@@ -46,6 +46,8 @@ pub enum RequestFilter {
     Expired,
     /// Approved, denied or cancelled: the stored state alone decides.
     Stored(RequestState),
+    /// Ended without a grant: denied, cancelled, or pending past `expires_at`.
+    Unanswered,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -127,6 +129,15 @@ impl AccessRequestRow {
             RequestFilter::Pending => query.filter(status.eq(pending).and(expires_at.gt(now))),
             RequestFilter::Expired => query.filter(status.eq(pending).and(expires_at.le(now))),
             RequestFilter::Stored(state) => query.filter(status.eq(state.as_str())),
+            RequestFilter::Unanswered => {
+                let ended =
+                    [RequestState::Denied, RequestState::Cancelled].map(RequestState::as_str);
+                query.filter(
+                    status
+                        .eq_any(ended)
+                        .or(status.eq(pending).and(expires_at.le(now))),
+                )
+            }
         };
         if let Some(k) = after {
             // `(created_at, id) < (k.created_at, k.id)`, said so that the

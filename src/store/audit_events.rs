@@ -251,6 +251,22 @@ pub fn newest_for_subject(
         .load(conn)?)
 }
 
+/// Who recorded the newest event with `action` about `subject` (a grant id),
+/// if any: the agent who ended a team's grant, which the grant does not name.
+pub fn newest_actor(
+    conn: &mut AnyConnection,
+    subject: &str,
+    action: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(audit_events::table
+        .filter(audit_events::subject.eq(subject))
+        .filter(audit_events::action.eq(action))
+        .order(audit_events::seq.desc())
+        .select(audit_events::actor)
+        .first(conn)
+        .optional()?)
+}
+
 /// Every event in order, `batch` at a time after `after_seq`.
 pub fn page(
     conn: &mut AnyConnection,

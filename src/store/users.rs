@@ -41,6 +41,21 @@ impl UserRow {
             .optional()?)
     }
 
+    /// The users whose email is `email`, at most `limit` (emails need not be
+    /// unique: a caller that wants one person asks for two and refuses both).
+    pub fn find_by_email(
+        conn: &mut AnyConnection,
+        email: &str,
+        limit: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        Ok(users::table
+            .filter(users::email.eq(email))
+            .order(users::username.asc())
+            .limit(limit)
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
     pub fn find_by_sub(conn: &mut AnyConnection, sub: &str) -> Result<Option<Self>, StoreError> {
         Ok(native!(conn, |c| users::table
             .find(sub)

@@ -1,7 +1,8 @@
 //! Rendering pages: templates embedded in the binary (tera autoescapes `.html`),
 //! and the headers every HTML response carries: a CSP whose only script is the
-//! same-origin `/static/behalf.js` (never inline), with `frame-ancestors 'none'`,
-//! `X-Frame-Options: DENY`, `no-store`, and no referrer.
+//! same-origin `/static/behalf.js` (never inline), which may fetch only from
+//! this origin (`connect-src 'self'`: the console's state), with
+//! `frame-ancestors 'none'`, `X-Frame-Options: DENY`, `no-store`, and no referrer.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -9,7 +10,7 @@ use std::sync::OnceLock;
 use tera::{Context, Tera};
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-     frame-ancestors 'none'; base-uri 'none'";
+     connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 fn templates() -> &'static Tera {
     static TERA: OnceLock<Tera> = OnceLock::new();
@@ -22,6 +23,11 @@ fn templates() -> &'static Tera {
             ("consent.html", include_str!("../../templates/consent.html")),
             ("error.html", include_str!("../../templates/error.html")),
             ("account.html", include_str!("../../templates/account.html")),
+            ("console.html", include_str!("../../templates/console.html")),
+            (
+                "console_lists.html",
+                include_str!("../../templates/console_lists.html"),
+            ),
             (
                 "activity.html",
                 include_str!("../../templates/activity.html"),
@@ -75,11 +81,47 @@ pub fn render(status: StatusCode, template: &str, context: &Context) -> Response
     }
 }
 
+/// The page an error page leads back to.
+#[derive(Debug, Clone, Copy)]
+pub struct WayBack {
+    pub href: &'static str,
+    /// The link's words: "Back to your account".
+    pub words: &'static str,
+    /// The page as a sentence names it: "your account".
+    pub place: &'static str,
+}
+
+/// `/account`, where most error pages lead.
+pub const ACCOUNT: WayBack = WayBack {
+    href: "/account",
+    words: "Back to your account",
+    place: "your account",
+};
+
+/// `/console`, where the support console's error pages lead.
+pub const CONSOLE: WayBack = WayBack {
+    href: "/console",
+    words: "Back to the support console",
+    place: "the support console",
+};
+
 /// An error page: never a redirect (docs/security.md A2).
 pub fn error(status: StatusCode, title: &str, message: &str) -> Response {
+    error_with_way_back(status, title, message, ACCOUNT)
+}
+
+/// An error page with a link to `back`.
+pub fn error_with_way_back(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    back: WayBack,
+) -> Response {
     let mut context = Context::new();
     context.insert("title", title);
     context.insert("message", message);
+    context.insert("back", back.href);
+    context.insert("back_words", back.words);
     render(status, "error.html", &context)
 }
 

@@ -47,6 +47,7 @@ mod readiness;
 mod refresh;
 mod revocation_sequences;
 mod sign_in_throttle;
+mod support_console;
 mod sweep;
 mod token_endpoint_errors;
 mod token_exchange;

@@ -6,11 +6,9 @@
 //! kept and the message beside its field after a refusal. The handler that
 //! gives the grant is `allow_support`.
 
-use super::cards::{DurationOption, duration_options};
-use crate::clients::Client;
 use crate::config::Policy;
+use crate::delegation::choices::{self, Check, DurationOption, Pick};
 use crate::delegation::grants::{GiveField, GiveTo};
-use crate::oauth::scope;
 use crate::store::clients::ClientRow;
 use crate::store::users::UserRow;
 use crate::web::form::OAuthForm;
@@ -104,26 +102,12 @@ pub struct Choices {
     pub clients: Vec<ClientRow>,
 }
 
-#[derive(Serialize)]
-struct Option_ {
-    value: String,
-    label: String,
-    selected: bool,
-}
-
-#[derive(Serialize)]
-struct Check {
-    value: String,
-    label: String,
-    checked: bool,
-}
-
 /// The form as the template draws it.
 #[derive(Serialize)]
 pub struct FormView {
-    teams: Vec<Option_>,
-    agents: Vec<Option_>,
-    clients: Vec<Option_>,
+    teams: Vec<Pick>,
+    agents: Vec<Pick>,
+    clients: Vec<Pick>,
     scopes: Vec<Check>,
     apps: Vec<Check>,
     durations: Vec<DurationOption>,
@@ -131,16 +115,6 @@ pub struct FormView {
     /// The field the message is about (`GiveField::as_str`), and the message.
     error_field: &'static str,
     error: String,
-}
-
-/// The support tools a grant can go through: confidential clients allowed token exchange.
-fn support_tools(clients: &[ClientRow]) -> Vec<Client> {
-    clients
-        .iter()
-        .cloned()
-        .map(Client::from)
-        .filter(Client::can_exchange)
-        .collect()
 }
 
 /// Draws the form from the choices and what was sent. A fresh form selects
@@ -166,17 +140,17 @@ pub fn view(
         _ => "",
     };
     let chosen_team = if fresh { only_team } else { &sent.team };
-    let mut teams = vec![Option_ {
+    let mut teams = vec![Pick {
         value: String::new(),
         label: "Choose a team".into(),
         selected: chosen_team.is_empty(),
     }];
-    teams.extend(team_names.iter().map(|t| Option_ {
+    teams.extend(team_names.iter().map(|t| Pick {
         value: t.to_string(),
         label: format!("The {t} team"),
         selected: *t == chosen_team,
     }));
-    let mut agents = vec![Option_ {
+    let mut agents = vec![Pick {
         value: String::new(),
         label: "Nobody by name (the team above)".into(),
         selected: sent.agent.is_empty(),
@@ -190,7 +164,7 @@ pub fn view(
         .flatten()
         .collect();
         let name = a.display_name.as_deref().unwrap_or(&a.username);
-        Option_ {
+        Pick {
             value: a.username.clone(),
             label: match about.is_empty() {
                 true => name.to_string(),
@@ -199,53 +173,13 @@ pub fn view(
             selected: a.username == sent.agent,
         }
     }));
-    let tools = support_tools(&choices.clients);
-    let clients = tools
-        .iter()
-        .enumerate()
-        .map(|(i, c)| Option_ {
-            value: c.client_id.clone(),
-            label: c.name.clone(),
-            selected: c.client_id == sent.client_id || (sent.client_id.is_empty() && i == 0),
-        })
-        .collect();
-    let mut scope_names: Vec<&str> = tools
-        .iter()
-        .flat_map(|c| c.scopes.iter().map(String::as_str))
-        .filter(|s| policy.is_delegable(s) && !scope::is_identity_scope(s))
-        .collect();
-    scope_names.sort_unstable();
-    scope_names.dedup();
-    let scopes = scope_names
-        .into_iter()
-        .map(|s| Check {
-            value: s.into(),
-            label: scope::describe(words, s),
-            checked: sent.scopes.iter().any(|t| t == s),
-        })
-        .collect();
-    let apps = choices
-        .clients
-        .iter()
-        .filter(|c| c.delegated_sign_in)
-        .map(|c| Check {
-            value: c.client_id.clone(),
-            label: format!("Sign in to {} as you", c.name),
-            checked: sent.apps.contains(&c.client_id),
-        })
-        .collect();
-    let mut durations = duration_options(
-        policy.min_grant_seconds,
-        policy.max_grant_seconds.min(86_400),
-        false,
-    );
-    // A fresh form offers an hour: long enough for most fixes, short enough to forget safely.
-    let chosen = sent.duration.filter(|_| !fresh).unwrap_or(3600);
-    if durations.iter().any(|o| o.value == chosen) {
-        for option in &mut durations {
-            option.selected = option.value == chosen;
-        }
-    }
+    let tools = choices::support_tools(&choices.clients);
+    let clients = choices::tool_picks(&tools, &sent.client_id);
+    let scopes = choices::scope_checks(&tools, policy, words, &sent.scopes);
+    let apps = choices::app_checks(&choices.clients, &sent.apps, |name| {
+        format!("Sign in to {name} as you")
+    });
+    let durations = choices::durations(policy, sent.duration.filter(|_| !fresh));
     let (error_field, error) = match &sent.error {
         Some((field, message)) => (field.as_str(), message.clone()),
         None => ("", String::new()),

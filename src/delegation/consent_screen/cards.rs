@@ -8,23 +8,13 @@ use super::activity::{self, ActivityLine, Slice};
 use super::labels::whose;
 use super::times::{self, TimeView};
 use crate::clock::{exact_duration, human_duration};
+use crate::delegation::choices::{DurationOption, duration_options};
 use crate::delegation::grants::GrantStatus;
 use crate::oauth::scope;
 use crate::store::access_requests::{AccessRequestRow, RequestState};
 use crate::store::grants::{EndedBy, GrantRow};
 use serde::Serialize;
 use std::collections::HashMap;
-
-/// Durations offered when approving, before filtering by policy and the request.
-const PRESETS: &[i64] = &[
-    900,
-    3600,
-    4 * 3600,
-    8 * 3600,
-    86_400,
-    3 * 86_400,
-    7 * 86_400,
-];
 
 /// What the cards are drawn from beside their own row.
 pub struct Known<'a> {
@@ -91,37 +81,6 @@ impl Known<'_> {
 pub struct ScopeView {
     name: String,
     description: String,
-}
-
-#[derive(Serialize)]
-pub struct DurationOption {
-    pub value: i64,
-    pub label: String,
-    pub selected: bool,
-}
-
-/// Choices from the policy minimum up to `max`, `max` itself included and
-/// selected; each label exact, and `max` marked "(as asked)" when it is what
-/// the agent asked for.
-pub fn duration_options(min: i64, max: i64, max_was_asked: bool) -> Vec<DurationOption> {
-    let mut values: Vec<i64> = PRESETS
-        .iter()
-        .copied()
-        .filter(|d| *d >= min && *d < max)
-        .collect();
-    values.push(max);
-    values
-        .into_iter()
-        .rev()
-        .map(|value| DurationOption {
-            value,
-            label: match value == max && max_was_asked {
-                true => format!("{} (as asked)", exact_duration(value)),
-                false => exact_duration(value),
-            },
-            selected: value == max,
-        })
-        .collect()
 }
 
 #[derive(Serialize)]
@@ -303,20 +262,5 @@ pub fn make_labels_distinct(
     );
     for card in grants {
         card.label_heading = super::labels::at_sentence_start(&card.label);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::duration_options;
-
-    #[test]
-    fn the_asked_duration_is_offered_exactly_and_marked() {
-        let options = duration_options(60, 90, true);
-        assert_eq!(options.len(), 1);
-        assert_eq!(options[0].label, "1 minute 30 seconds (as asked)");
-        assert!(options[0].selected);
-        let given = duration_options(900, 86_400, false);
-        assert_eq!(given[0].label, "1 day");
     }
 }

@@ -18,7 +18,8 @@ use crate::store::grants::EndedBy;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
 use crate::web::form::OAuthForm;
-use crate::web::{pages, session};
+use crate::web::pages::{self, WayBack};
+use crate::web::session;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -31,21 +32,36 @@ pub(super) async fn form_user(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(OAuthForm, SessionRow, UserRow), Response> {
+    signed_form(app, headers, body, pages::ACCOUNT).await
+}
+
+/// As `form_user`, for a form of the page `back` (where its refusals lead).
+pub(crate) async fn signed_form(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+    back: WayBack,
+) -> Result<(OAuthForm, SessionRow, UserRow), Response> {
     let form = OAuthForm::parse(body);
     if form.control_character().is_some() {
-        return Err(pages::error(
+        return Err(pages::error_with_way_back(
             StatusCode::BAD_REQUEST,
             "Request refused",
             "The form holds a character that is not allowed.",
+            back,
         ));
     }
     let csrf = form.single("csrf_token").ok().flatten();
     match session::form_user(&app.db, headers, app.now(), csrf).await {
         Ok(Some((s, u))) => Ok((form, s, u)),
-        Ok(None) => Err(pages::error(
+        Ok(None) => Err(pages::error_with_way_back(
             StatusCode::FORBIDDEN,
             "Request refused",
-            "This form has expired or was not sent from your session, so nothing was changed. Go back to your account to try again.",
+            &format!(
+                "This form has expired or was not sent from your session, so nothing was changed. Go back to {} to try again.",
+                back.place
+            ),
+            back,
         )),
         Err(_) => Err(pages::unavailable()),
     }

@@ -332,6 +332,7 @@ async fn render_page(
         .unwrap_or_default();
     let mut context = Context::new();
     context.insert("username", &user.username);
+    context.insert("is_agent", &user.is_agent);
     context.insert("csrf_token", &session.csrf_token);
     context.insert("message", &shown.message);
     context.insert("notice", &notice);

@@ -12,7 +12,7 @@ use super::{GrantView, Granted, Grantee, build, load_view, record};
 use crate::clients::Client;
 use crate::config::Policy;
 use crate::delegation::policy;
-use crate::delegation::refusal::Refusal;
+use crate::delegation::refusal::{AtField, Refusal};
 use crate::store::clients::ClientRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, Database, StoreError, TxError};
@@ -58,30 +58,8 @@ impl GiveField {
     }
 }
 
-/// A refusal, and the field it is about (`None`: the whole form, e.g. a database failure).
-#[derive(Debug, PartialEq, Eq)]
-pub struct GiveRefused {
-    pub field: Option<GiveField>,
-    pub refusal: Refusal,
-}
-
-impl GiveRefused {
-    pub fn at(field: GiveField) -> impl FnOnce(Refusal) -> Self {
-        move |refusal| Self {
-            field: Some(field),
-            refusal,
-        }
-    }
-}
-
-impl From<Refusal> for GiveRefused {
-    fn from(refusal: Refusal) -> Self {
-        Self {
-            field: None,
-            refusal,
-        }
-    }
-}
+/// A refusal of the form, and the field it is about.
+pub type GiveRefused = AtField<GiveField>;
 
 /// What is given once checked: scopes, duration and the reason shown to the agent.
 #[derive(Debug, PartialEq, Eq)]

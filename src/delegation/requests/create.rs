@@ -1,22 +1,24 @@
-//! `POST /api/access-requests`: parse → `decide_new_request` (pure: scopes,
-//! duration, reason, ticket, how many apps, against the policy and the client)
-//! → one transaction that finds the user, checks them (`decide_subject`) and
-//! that each app is registered for delegated sign-in, checks the agent's
-//! pending requests (`decide_room`: one per user, a cap in all;
-//! docs/security.md L5) under a lock on the agent's requests, writes the
-//! request and its audit event.
+//! `POST /api/access-requests` and the console's "Ask for access": parse →
+//! `decide_new_request` (pure: scopes, duration, reason, ticket, how many
+//! apps, against the policy and the client) → one transaction that finds the
+//! user (by username, `sub` or email: `find_subject`), checks them
+//! (`decide_subject`) and that each app is registered for delegated sign-in,
+//! checks the agent's pending requests (`decide_room`: one per user, a cap in
+//! all; docs/security.md L5) under a lock on the agent's requests, writes the
+//! request and its audit event. Every refusal names the field it is about
+//! (`RequestField`), so that the console can show it there.
 
 use super::{RequestView, view};
 use crate::audit::{self, Action};
 use crate::clients::Client;
 use crate::config::Policy;
 use crate::delegation::policy;
-use crate::delegation::refusal::Refusal;
+use crate::delegation::refusal::{AtField, Refusal};
 use crate::random;
 use crate::store::access_requests::{AccessRequestRow, RequestState};
 use crate::store::clients::ClientRow;
 use crate::store::users::UserRow;
-use crate::store::{AnyConnection, Database, TxError};
+use crate::store::{AnyConnection, Database, StoreError, TxError};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -45,6 +47,40 @@ pub struct NewRequest {
     pub apps: Option<Vec<String>>,
 }
 
+/// Why a request cannot go to the user it names, as the refusal says it.
+pub const NO_SUCH_USER: &str = "no such user";
+pub const OWN_ACCOUNT: &str = "an agent cannot ask for access to its own account";
+pub const SHARED_EMAIL: &str = "more than one user has this email; name the username";
+
+/// The fields of a request, for saying which one a refusal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestField {
+    Subject,
+    Client,
+    Scope,
+    App,
+    Duration,
+    Reason,
+    Ticket,
+}
+
+impl RequestField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Subject => "subject",
+            Self::Client => "client_id",
+            Self::Scope => "scope",
+            Self::App => "app",
+            Self::Duration => "duration",
+            Self::Reason => "reason",
+            Self::Ticket => "ticket",
+        }
+    }
+}
+
+/// A refusal of a new request, and the field it is about.
+pub type RequestRefused = AtField<RequestField>;
+
 /// A request that passed every check that needs no lookup.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Asked {
@@ -62,19 +98,25 @@ pub fn decide_new_request(
     policy: &Policy,
     client: &Client,
     new: NewRequest,
-) -> Result<Asked, Refusal> {
-    policy::require_exchange_client(client)?;
-    let subject = policy::line(new.subject.as_deref(), "subject", 200, true)?;
-    let scopes =
-        policy::grantable_scopes(policy, client, new.scope.as_deref().unwrap_or_default())?;
+) -> Result<Asked, RequestRefused> {
+    use RequestField as F;
+    let at = RequestRefused::at;
+    policy::require_exchange_client(client).map_err(at(F::Client))?;
+    let subject =
+        policy::line(new.subject.as_deref(), "subject", 200, true).map_err(at(F::Subject))?;
+    let scopes = policy::grantable_scopes(policy, client, new.scope.as_deref().unwrap_or_default())
+        .map_err(at(F::Scope))?;
     let duration = new
         .duration
-        .ok_or_else(|| Refusal::invalid("duration is required"))?;
-    let duration = policy::check_duration(policy, duration)?;
-    let reason = policy::text(new.reason.as_deref(), "reason", 2000, true)?;
-    let ticket = policy::line(new.ticket.as_deref(), "ticket", 200, false)?;
+        .ok_or_else(|| Refusal::invalid("duration is required"))
+        .and_then(|d| policy::check_duration(policy, d))
+        .map_err(at(F::Duration))?;
+    let reason =
+        policy::text(new.reason.as_deref(), "reason", 2000, true).map_err(at(F::Reason))?;
+    let ticket =
+        policy::line(new.ticket.as_deref(), "ticket", 200, false).map_err(at(F::Ticket))?;
     let apps = new.apps.unwrap_or_default();
-    policy::check_app_count(&apps)?;
+    policy::check_app_count(&apps).map_err(at(F::App))?;
     Ok(Asked {
         subject,
         scopes,
@@ -85,15 +127,35 @@ pub fn decide_new_request(
     })
 }
 
+/// The user `subject` names: a username, else a `sub`, else an email that
+/// exactly one user has (two with it: refused, naming the username instead).
+fn find_subject(
+    conn: &mut AnyConnection,
+    subject: &str,
+) -> Result<Result<Option<UserRow>, Refusal>, StoreError> {
+    if let Some(user) = UserRow::find_by_username(conn, subject)? {
+        return Ok(Ok(Some(user)));
+    }
+    if let Some(user) = UserRow::find_by_sub(conn, subject)? {
+        return Ok(Ok(Some(user)));
+    }
+    if !subject.contains('@') {
+        return Ok(Ok(None));
+    }
+    let mut found = UserRow::find_by_email(conn, subject, 2)?;
+    Ok(match found.len() {
+        0 | 1 => Ok(found.pop()),
+        _ => Err(Refusal::invalid(SHARED_EMAIL)),
+    })
+}
+
 /// The user a request may be addressed to: active, and not the agent itself.
 fn decide_subject(agent: &UserRow, user: Option<UserRow>) -> Result<UserRow, Refusal> {
     let user = user
         .filter(UserRow::is_active)
-        .ok_or_else(|| Refusal::invalid("no such user"))?;
+        .ok_or_else(|| Refusal::invalid(NO_SUCH_USER))?;
     if user.sub == agent.sub {
-        return Err(Refusal::invalid(
-            "an agent cannot ask for access to its own account",
-        ));
+        return Err(Refusal::invalid(OWN_ACCOUNT));
     }
     Ok(user)
 }
@@ -127,7 +189,7 @@ pub async fn create(
     agent: &UserRow,
     client: &Client,
     new: NewRequest,
-) -> Result<RequestView, Refusal> {
+) -> Result<RequestView, RequestRefused> {
     let asked = decide_new_request(policy, client, new)?;
     let row = AccessRequestRow {
         id: random::identifier(),
@@ -147,9 +209,12 @@ pub async fn create(
     };
     let (agent, subject) = (agent.clone(), asked.subject);
     let max_pending = policy.max_pending_requests_per_agent;
-    Ok(db
-        .transaction(move |c| record_request(c, &agent, &subject, max_pending, row, now))
-        .await?)
+    db.transaction(move |c| record_request(c, &agent, &subject, max_pending, row, now))
+        .await
+        .map_err(|e| match e {
+            TxError::Abort(refused) => refused,
+            TxError::Store(e) => RequestRefused::from(Refusal::from(e)),
+        })
 }
 
 fn record_request(
@@ -159,18 +224,21 @@ fn record_request(
     max_pending: i64,
     row: AccessRequestRow,
     now: i64,
-) -> Result<RequestView, TxError<Refusal>> {
-    let found = match UserRow::find_by_username(conn, subject)? {
-        Some(u) => Some(u),
-        None => UserRow::find_by_sub(conn, subject)?,
-    };
-    let user = decide_subject(agent, found).map_err(TxError::Abort)?;
+) -> Result<RequestView, TxError<RequestRefused>> {
+    let refused = |field| move |r| TxError::Abort(RequestRefused::at(field)(r));
+    let user = find_subject(conn, subject)?
+        .and_then(|found| decide_subject(agent, found))
+        .map_err(refused(RequestField::Subject))?;
     let apps = row.app_list();
     let registered = ClientRow::delegated_sign_in_among(conn, &apps)?;
-    policy::check_apps_registered(&apps, &registered).map_err(TxError::Abort)?;
+    policy::check_apps_registered(&apps, &registered).map_err(refused(RequestField::App))?;
     AccessRequestRow::lock_for_agent(conn, &agent.sub)?;
     let pending = AccessRequestRow::pending_of_agent(conn, &agent.sub, now)?;
-    decide_room(&pending, &user.sub, max_pending, now).map_err(TxError::Abort)?;
+    decide_room(&pending, &user.sub, max_pending, now).map_err(|refusal| {
+        // One already waiting is about this user; the cap is about the whole form.
+        let field = matches!(refusal, Refusal::AlreadyPending(_)).then_some(RequestField::Subject);
+        TxError::Abort(RequestRefused { field, refusal })
+    })?;
     let row = AccessRequestRow {
         subject_sub: user.sub.clone(),
         ..row
@@ -241,17 +309,33 @@ mod tests {
             asking("", None, ""),
         )
         .unwrap_err();
-        assert!(refusal.description().contains("not allowed token exchange"));
+        assert_eq!(refusal.field, Some(RequestField::Client));
+        assert!(
+            refusal
+                .refusal
+                .description()
+                .contains("not allowed token exchange")
+        );
     }
 
     #[test]
     fn a_missing_duration_and_a_missing_reason_are_refused_in_that_order() {
         let desk = client(vec![GrantType::TokenExchange]);
         let no_duration = decide_new_request(&Policy::default(), &desk, asking("read", None, ""));
-        assert_eq!(no_duration, Err(Refusal::invalid("duration is required")));
+        assert_eq!(
+            no_duration,
+            Err(RequestRefused::at(RequestField::Duration)(
+                Refusal::invalid("duration is required")
+            ))
+        );
         let no_reason =
             decide_new_request(&Policy::default(), &desk, asking("read", Some(600), ""));
-        assert_eq!(no_reason, Err(Refusal::invalid("reason is required")));
+        assert_eq!(
+            no_reason,
+            Err(RequestRefused::at(RequestField::Reason)(Refusal::invalid(
+                "reason is required"
+            )))
+        );
     }
 
     fn waiting(id: &str, subject_sub: &str, expires_at: i64) -> AccessRequestRow {
