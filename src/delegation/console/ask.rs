@@ -5,141 +5,26 @@
 //! `ticket`: the agent API's request (`requests::create`), asked from a page.
 //! Filed: 303 to the notice (`Done::Asked`). Refused: the page again, status
 //! 400 (429 at the cap on pending requests), the values kept and the message
-//! beside the field it is about, in words a person understands. `view` is
-//! what the template draws.
+//! beside the field it is about, in words a person understands. The form's
+//! values and drawing are `ask_form`.
 
 use super::agent;
+use super::ask_form::Sent;
 use super::notice::Done;
 use super::page;
 use crate::app::{App, AppState};
 use crate::clients::Client;
 use crate::clock::exact_duration;
 use crate::config::Policy;
-use crate::delegation::choices::{self, Check, DurationOption, Pick};
 use crate::delegation::refusal::Refusal;
 use crate::delegation::requests::{self, NewRequest, RequestField, RequestRefused};
 use crate::oauth::scope;
-use crate::store::clients::ClientRow;
 use crate::store::users::UserRow;
-use crate::web::form::OAuthForm;
 use crate::web::pages;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use serde::Serialize;
-
-/// The form's values as sent (all empty for a fresh form), and what was wrong.
-#[derive(Debug, Default, Clone)]
-pub struct Sent {
-    pub subject: String,
-    pub client_id: String,
-    pub scopes: Vec<String>,
-    pub apps: Vec<String>,
-    pub duration: Option<i64>,
-    pub reason: String,
-    pub ticket: String,
-    /// The field a refusal is about and its message.
-    pub error: Option<(RequestField, String)>,
-    /// A refusal about the whole form (the cap on pending requests).
-    pub whole: String,
-}
-
-impl Sent {
-    /// Reads the form; a field sent twice is reported beside it.
-    fn read(form: &OAuthForm) -> Self {
-        use RequestField as F;
-        let mut error = None;
-        let mut one = |name: &str, field: RequestField| match form.single(name) {
-            Ok(value) => value.unwrap_or_default().trim().to_string(),
-            Err(_) => {
-                error.get_or_insert((field, "This was sent twice: fill it in once.".to_string()));
-                String::new()
-            }
-        };
-        let subject = one("subject", F::Subject);
-        let client_id = one("client_id", F::Client);
-        let duration = one("duration", F::Duration);
-        let reason = one("reason", F::Reason);
-        let ticket = one("ticket", F::Ticket);
-        let list = |name: &str| {
-            form.all(name)
-                .iter()
-                .flat_map(|v| v.split(' '))
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
-        let duration = match duration.parse::<i64>() {
-            Ok(seconds) => Some(seconds),
-            Err(_) => {
-                error.get_or_insert((F::Duration, "Choose for how long from the list.".into()));
-                None
-            }
-        };
-        Sent {
-            subject,
-            client_id,
-            scopes: list("scope"),
-            apps: list("app"),
-            duration,
-            reason,
-            ticket,
-            error,
-            whole: String::new(),
-        }
-    }
-
-    fn refused(self, field: RequestField, message: impl Into<String>) -> Self {
-        Self {
-            error: Some((field, message.into())),
-            ..self
-        }
-    }
-}
-
-/// The form as the template draws it.
-#[derive(Serialize)]
-pub struct FormView {
-    subject: String,
-    clients: Vec<Pick>,
-    scopes: Vec<Check>,
-    apps: Vec<Check>,
-    durations: Vec<DurationOption>,
-    reason: String,
-    ticket: String,
-    /// The field the message is about (`RequestField::as_str`), and the message.
-    error_field: &'static str,
-    error: String,
-    /// A message about the whole form.
-    whole: String,
-}
-
-/// Draws the form from the registered clients and what was sent. A fresh
-/// form selects the first support tool and one hour, and ticks nothing.
-pub fn view(sent: &Sent, clients: &[ClientRow], policy: &Policy) -> FormView {
-    let fresh = sent.error.is_none() && sent.whole.is_empty() && sent.client_id.is_empty();
-    let tools = choices::support_tools(clients);
-    let words = &policy.scope_descriptions;
-    let (error_field, error) = match &sent.error {
-        Some((field, message)) => (field.as_str(), message.clone()),
-        None => ("", String::new()),
-    };
-    FormView {
-        subject: sent.subject.clone(),
-        clients: choices::tool_picks(&tools, &sent.client_id),
-        scopes: choices::scope_checks(&tools, policy, words, &sent.scopes),
-        apps: choices::app_checks(clients, &sent.apps, |name| {
-            format!("Sign in to {name} as them")
-        }),
-        durations: choices::durations(policy, sent.duration.filter(|_| !fresh)),
-        reason: sent.reason.clone(),
-        ticket: sent.ticket.clone(),
-        error_field,
-        error,
-        whole: sent.whole.clone(),
-    }
-}
 
 /// `text` as a sentence: a capital first and a full stop last.
 fn sentence(text: &str) -> String {

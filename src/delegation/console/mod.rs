@@ -1,7 +1,8 @@
 //! The support console (docs/contract.md "Support console"): server-rendered
 //! like `/account`, for signed-in agents only (`agent`; docs/security.md M5:
 //! it belongs to whoever signed in). `page` renders `GET /console`; `ask` is
-//! "Ask for access" (`POST /console/requests`); `forms` takes "Cancel" and
+//! "Ask for access" (`POST /console/requests`; its form's values and drawing:
+//! `ask_form`); `forms` takes "Cancel" and
 //! "End access"; `lists` reads the three lists a page at a time; `view` draws
 //! them, each request or grant a card of `cards`, the same for the page and
 //! for `state` (`GET /console/state`, which `static/behalf.js` polls to update
@@ -9,6 +10,7 @@
 
 pub mod agent;
 pub mod ask;
+pub mod ask_form;
 pub mod cards;
 pub mod forms;
 pub mod lists;

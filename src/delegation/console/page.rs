@@ -6,7 +6,7 @@
 //! (`data-console-state`), which `static/behalf.js` polls. Read-only.
 
 use super::agent;
-use super::ask::{self, Sent};
+use super::ask_form::{self, Sent};
 use super::lists::Cursors;
 use super::notice::{self, Done};
 use super::state::current;
@@ -52,7 +52,7 @@ pub(super) async fn render(
         .done
         .map(|(done, id)| notice::sentence(done, id.as_deref(), &lists))
         .unwrap_or_default();
-    let form = ask::view(&shown.sent, &clients, &app.settings.policy);
+    let form = ask_form::view(&shown.sent, &clients, &app.settings.policy);
     let mut context = Context::new();
     context.insert("username", &agent.username);
     context.insert("team", &agent.team);
