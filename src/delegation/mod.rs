@@ -4,7 +4,7 @@
 //! (`api` and its lists `api_lists`, paged by `paging`, authenticated by
 //! `agent_auth`) and the users' consent screen
 //! (`consent_screen`), and the agents' support console (`console`); the
-//! forms of both offer `choices`. Decisions are pure functions; refusals are
+//! forms of both offer `choices` and are read by `sent_fields`. Decisions are pure functions; refusals are
 //! `Refusal`, rendered once for JSON and once for pages. Expiry is decided at
 //! read time.
 
@@ -19,3 +19,4 @@ pub mod paging;
 pub mod policy;
 pub mod refusal;
 pub mod requests;
+pub mod sent_fields;

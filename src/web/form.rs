@@ -78,6 +78,17 @@ impl OAuthForm {
             .map(|(_, v)| v.as_str())
             .collect()
     }
+
+    /// The words of every value of `name`: a checkbox a value, or one value
+    /// listing several separated by spaces (as `scope` does).
+    pub fn words(&self, name: &str) -> Vec<String> {
+        self.all(name)
+            .iter()
+            .flat_map(|v| v.split(' '))
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 impl<S: Send + Sync> FromRequest<S> for OAuthForm {

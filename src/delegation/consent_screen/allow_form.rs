@@ -9,6 +9,7 @@
 use crate::config::Policy;
 use crate::delegation::choices::{self, Check, DurationOption, Pick};
 use crate::delegation::grants::{GiveField, GiveTo};
+use crate::delegation::sent_fields::SentFields;
 use crate::store::clients::ClientRow;
 use crate::store::users::UserRow;
 use crate::web::form::OAuthForm;
@@ -35,46 +36,22 @@ pub struct Sent {
 impl Sent {
     /// Reads the form; a field sent twice is reported beside it.
     pub(super) fn read(form: &OAuthForm) -> Self {
-        let mut error = None;
-        let mut one = |name: &str, field: GiveField| match form.single(name) {
-            Ok(value) => value.unwrap_or_default().trim().to_string(),
-            Err(_) => {
-                error.get_or_insert((field, "This was sent twice: choose once.".to_string()));
-                String::new()
-            }
-        };
-        let team = one("team", GiveField::Grantee);
-        let agent = one("agent", GiveField::Grantee);
-        let client_id = one("client_id", GiveField::Client);
-        let duration = one("duration", GiveField::Duration);
-        let reason = one("reason", GiveField::Reason);
-        let list = |name: &str| {
-            form.all(name)
-                .iter()
-                .flat_map(|v| v.split(' '))
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
-        let duration = match duration.parse::<i64>() {
-            Ok(seconds) => Some(seconds),
-            Err(_) => {
-                error.get_or_insert((
-                    GiveField::Duration,
-                    "Choose for how long from the list.".into(),
-                ));
-                None
-            }
-        };
+        let mut sent = SentFields::new(form, "This was sent twice: choose once.");
+        let team = sent.one("team", GiveField::Grantee);
+        let agent = sent.one("agent", GiveField::Grantee);
+        let client_id = sent.one("client_id", GiveField::Client);
+        let duration = sent.one("duration", GiveField::Duration);
+        let reason = sent.one("reason", GiveField::Reason);
+        let duration = sent.seconds(&duration, GiveField::Duration);
         Sent {
             team,
             agent,
             client_id,
-            scopes: list("scope"),
-            apps: list("app"),
+            scopes: sent.words("scope"),
+            apps: sent.words("app"),
             duration,
             reason,
-            error,
+            error: sent.error,
         }
     }
 

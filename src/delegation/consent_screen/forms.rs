@@ -120,13 +120,7 @@ fn seconds(form: &OAuthForm, name: &str) -> Result<Option<i64>, Refusal> {
 /// The approve form's answer: ticked scopes narrow only on a narrowing form or when some are ticked.
 fn approval(form: &OAuthForm) -> Result<Answer, Refusal> {
     let duration = seconds(form, "duration")?;
-    let ticked: Vec<String> = form
-        .all("scope")
-        .iter()
-        .flat_map(|v| v.split(' '))
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let ticked = form.words("scope");
     let narrowing_form = form.single("narrow").ok().flatten() == Some("1");
     let scopes = (narrowing_form || !ticked.is_empty()).then_some(ticked);
     Ok(Answer::Approve { duration, scopes })

@@ -6,6 +6,7 @@
 use crate::config::Policy;
 use crate::delegation::choices::{self, Check, DurationOption, Pick};
 use crate::delegation::requests::RequestField;
+use crate::delegation::sent_fields::SentFields;
 use crate::store::clients::ClientRow;
 use crate::web::form::OAuthForm;
 use serde::Serialize;
@@ -30,43 +31,22 @@ impl Sent {
     /// Reads the form; a field sent twice is reported beside it.
     pub(super) fn read(form: &OAuthForm) -> Self {
         use RequestField as F;
-        let mut error = None;
-        let mut one = |name: &str, field: RequestField| match form.single(name) {
-            Ok(value) => value.unwrap_or_default().trim().to_string(),
-            Err(_) => {
-                error.get_or_insert((field, "This was sent twice: fill it in once.".to_string()));
-                String::new()
-            }
-        };
-        let subject = one("subject", F::Subject);
-        let client_id = one("client_id", F::Client);
-        let duration = one("duration", F::Duration);
-        let reason = one("reason", F::Reason);
-        let ticket = one("ticket", F::Ticket);
-        let list = |name: &str| {
-            form.all(name)
-                .iter()
-                .flat_map(|v| v.split(' '))
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
-        let duration = match duration.parse::<i64>() {
-            Ok(seconds) => Some(seconds),
-            Err(_) => {
-                error.get_or_insert((F::Duration, "Choose for how long from the list.".into()));
-                None
-            }
-        };
+        let mut sent = SentFields::new(form, "This was sent twice: fill it in once.");
+        let subject = sent.one("subject", F::Subject);
+        let client_id = sent.one("client_id", F::Client);
+        let duration = sent.one("duration", F::Duration);
+        let reason = sent.one("reason", F::Reason);
+        let ticket = sent.one("ticket", F::Ticket);
+        let duration = sent.seconds(&duration, F::Duration);
         Sent {
             subject,
             client_id,
-            scopes: list("scope"),
-            apps: list("app"),
+            scopes: sent.words("scope"),
+            apps: sent.words("app"),
             duration,
             reason,
             ticket,
-            error,
+            error: sent.error,
             whole: String::new(),
         }
     }
