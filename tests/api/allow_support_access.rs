@@ -167,22 +167,22 @@ async fn a_team_grant_may_be_used_by_any_agent_of_the_team_and_names_who_acted()
     assert_eq!(body["error"], "invalid_request");
 }
 
+/// alice allows the Support team to read, through the console, for an hour: the grant's id.
+async fn support_team_may_read(scene: &Scene) -> String {
+    let browser = signed_in_to_account(&scene.app, "alice").await;
+    let fields = [
+        ("team", "Support"),
+        ("client_id", "console"),
+        ("scope", "read"),
+        ("duration", "3600"),
+    ];
+    given_grant(&allow(&browser, &fields).await)
+}
+
 #[tokio::test]
 async fn a_team_grant_is_ended_by_any_agent_of_the_team_and_its_tokens_with_it() {
     let scene = support_desk().await;
-    let browser = signed_in_to_account(&scene.app, "alice").await;
-    let grant_id = given_grant(
-        &allow(
-            &browser,
-            &[
-                ("team", "Support"),
-                ("client_id", "console"),
-                ("scope", "read"),
-                ("duration", "3600"),
-            ],
-        )
-        .await,
-    );
+    let grant_id = support_team_may_read(&scene).await;
     let (_, body) = exchange_as(&scene, "bob", &grant_id).await;
     let token = body["access_token"].as_str().unwrap().to_string();
     let erin = console_token(&scene.app, scene.console_secret(), "erin", "openid agent").await;
@@ -194,17 +194,15 @@ async fn a_team_grant_is_ended_by_any_agent_of_the_team_and_its_tokens_with_it()
     assert_eq!(status, StatusCode::OK, "{ended}");
     assert_eq!(ended["team"], "Support");
     assert_eq!(ended["agent"], Value::Null);
-    let (status, _, userinfo) = {
-        let response = scene
-            .app
-            .http
-            .get(scene.app.url("/userinfo"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        (response.status(), (), response.text().await.unwrap())
-    };
+    let response = scene
+        .app
+        .http
+        .get(scene.app.url("/userinfo"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let (status, userinfo) = (response.status(), response.text().await.unwrap());
     assert_eq!(
         status,
         StatusCode::UNAUTHORIZED,
@@ -215,19 +213,7 @@ async fn a_team_grant_is_ended_by_any_agent_of_the_team_and_its_tokens_with_it()
 #[tokio::test]
 async fn an_agent_who_leaves_the_team_can_no_longer_act_under_its_grant() {
     let scene = support_desk().await;
-    let browser = signed_in_to_account(&scene.app, "alice").await;
-    let grant_id = given_grant(
-        &allow(
-            &browser,
-            &[
-                ("team", "Support"),
-                ("client_id", "console"),
-                ("scope", "read"),
-                ("duration", "3600"),
-            ],
-        )
-        .await,
-    );
+    let grant_id = support_team_may_read(&scene).await;
     let (_, body) = exchange_as(&scene, "dave", &grant_id).await;
     let token = body["access_token"].as_str().unwrap().to_string();
     let rs_secret = scene.app.add_client("rs", &[], &[]).await;
