@@ -66,16 +66,7 @@ fn load(
     subs.sort();
     subs.dedup();
     let users = UserRow::find_by_subs(conn, &subs)?;
-    let teams = users
-        .iter()
-        .filter_map(|u| Some((u.sub.clone(), u.team.clone()?)))
-        .collect();
-    // Clients act too (an app checking a token): their names, beside the users'.
-    let names = ClientRow::all(conn)?
-        .into_iter()
-        .map(|c| (c.client_id, c.name))
-        .chain(users.into_iter().map(|u| (u.sub, u.username)))
-        .collect();
+    let (names, teams) = cards::names_and_teams(users, &ClientRow::all(conn)?);
     Ok(Some(Loaded {
         grant,
         slice,

@@ -12,7 +12,9 @@ use crate::delegation::choices::{DurationOption, duration_options};
 use crate::delegation::grants::GrantStatus;
 use crate::oauth::scope;
 use crate::store::access_requests::{AccessRequestRow, RequestState};
+use crate::store::clients::ClientRow;
 use crate::store::grants::{EndedBy, GrantRow};
+use crate::store::users::UserRow;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -25,6 +27,24 @@ pub struct Known<'a> {
     /// Agents' teams by `sub` (`behalf user add --team`).
     pub teams: &'a HashMap<String, String>,
     pub now: i64,
+}
+
+/// The page's names (usernames by `sub`, and client names by `client_id`:
+/// clients act too, an app checking a token) and agents' teams by `sub`, for `Known`.
+pub fn names_and_teams(
+    users: Vec<UserRow>,
+    clients: &[ClientRow],
+) -> (HashMap<String, String>, HashMap<String, String>) {
+    let teams = users
+        .iter()
+        .filter_map(|u| Some((u.sub.clone(), u.team.clone()?)))
+        .collect();
+    let names = clients
+        .iter()
+        .map(|c| (c.client_id.clone(), c.name.clone()))
+        .chain(users.into_iter().map(|u| (u.sub, u.username)))
+        .collect();
+    (names, teams)
 }
 
 impl Known<'_> {

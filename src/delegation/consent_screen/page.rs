@@ -174,16 +174,7 @@ fn load(
     subs.dedup();
     let clients = ClientRow::all(conn)?;
     let users = UserRow::find_by_subs(conn, &subs)?;
-    let teams = users
-        .iter()
-        .filter_map(|u| Some((u.sub.clone(), u.team.clone()?)))
-        .collect();
-    // Clients act too (an app checking a token): their names, beside the users'.
-    let names = clients
-        .iter()
-        .map(|c| (c.client_id.clone(), c.name.clone()))
-        .chain(users.into_iter().map(|u| (u.sub, u.username)))
-        .collect();
+    let (names, teams) = cards::names_and_teams(users, &clients);
     Ok(AccountData {
         pending,
         unanswered,
