@@ -1,11 +1,11 @@
 //! The exchange decision (RFC 8693 §2.1; docs/contract.md "Token exchange
 //! profile"), pure: given the rows the transaction read, whether to issue and
-//! what. Refusals in this order: the agent, the grant, whose grant, which
+//! what. Refusals in this order: the agent, the grant, whose grant (its agent, or an agent of its team), which
 //! client, the subject (a disabled user is `invalid_request`, docs/security.md
 //! E16); then scope narrowing (§2.1 `scope`), audience narrowing (§2.1
 //! `audience`/`resource`) and the lifetime: never past the policy TTL, the
 //! grant's end or the actor token's `exp` (docs/security.md E10).
-//! (Over 300 lines: more than half is the unit tests of the decision, kept beside it.)
+//! (Over 400 lines: 130 decide, the rest are the unit tests of the decision, kept beside it.)
 
 use crate::clients::Client;
 use crate::config::Policy;
