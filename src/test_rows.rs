@@ -58,6 +58,7 @@ pub fn grant(scopes: &str, audiences: &str) -> GrantRow {
         revoked_by: None,
         team: None,
         apps: String::new(),
+        first_used_at: None,
     }
 }
 

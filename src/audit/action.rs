@@ -18,10 +18,13 @@ pub enum Action {
     AuditChainKeyed,
     /// An agent signed in to an app as the user (DESIGN.md "Delegated sign-in").
     DelegatedSignInStarted,
+    /// A grant reached its expiry unrevoked, recorded when its `grant.ended`
+    /// event is sent (DESIGN.md "Events").
+    GrantExpired,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Self::AccessRequestCreated,
         Self::AccessRequestDenied,
         Self::AccessRequestCancelled,
@@ -34,6 +37,7 @@ impl Action {
         Self::AppConsentWithdrawn,
         Self::AuditChainKeyed,
         Self::DelegatedSignInStarted,
+        Self::GrantExpired,
     ];
 
     /// The stored name (`audit_events.action`), stable across versions.
@@ -51,6 +55,7 @@ impl Action {
             Self::AppConsentWithdrawn => "app_consent.withdrawn",
             Self::AuditChainKeyed => "audit.chain_keyed",
             Self::DelegatedSignInStarted => "delegated_sign_in.started",
+            Self::GrantExpired => "grant.expired",
         }
     }
 

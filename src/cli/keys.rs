@@ -36,7 +36,7 @@ pub async fn run(settings: &Settings, command: KeysCommand) -> Result<(), String
     let keys = ring.snapshot();
     let published: Vec<&str> = keys.published(now).map(|k| k.kid.as_str()).collect();
     println!(
-        "{:<24} {:<6} {:<13} {:<11} {:<20}",
+        "{:<24} {:<6} {:<15} {:<11} {:<20}",
         "KID", "ALG", "PURPOSE", "STATE", "SIGNS_FROM"
     );
     for key in keys.all() {
@@ -53,7 +53,7 @@ pub async fn run(settings: &Settings, command: KeysCommand) -> Result<(), String
             "retired"
         };
         println!(
-            "{:<24} {:<6} {:<13} {:<11} {:<20}",
+            "{:<24} {:<6} {:<15} {:<11} {:<20}",
             key.kid,
             key.alg.as_str(),
             key.purpose.as_str(),

@@ -14,6 +14,7 @@ pub mod api_lists;
 pub mod choices;
 pub mod consent_screen;
 pub mod console;
+pub mod events;
 pub mod grants;
 pub mod paging;
 pub mod policy;

@@ -7,19 +7,26 @@
 //! process waits for the tick). It reads the ready rows, claims each with a
 //! conditional update (`OutboxRow::claim`, for `CLAIM_SECONDS`: two
 //! instances sharing the database never send one row at once on purpose) and
-//! sends it in a task of its own, at most `AT_ONCE` at a time, so that a slow
-//! destination holds one slot and never the others. `send` makes and posts
+//! sends it in a task of its own, at most `AT_ONCE` at a time and
+//! `PER_DESTINATION` to one destination, so that a slow destination holds
+//! two slots and never the others'. Before that, each pass turns the due
+//! events into their deliveries (`fan_out`). `send` makes and posts
 //! each message; a 200 or 204 marks the row delivered, anything else counts
 //! an attempt and waits `retry_delay` before the next. Time is `App::clock`'s,
 //! so a test that moves its clock makes rows due. A claim left by a stopped
 //! instance lapses and the row is sent again: a receiver may see a message
 //! twice, with the same id (a logout token's `jti`).
 
+mod email;
+pub mod fan_out;
+mod security_event;
 mod send;
+mod webhook;
 
 use crate::app::{App, AppState};
 use crate::store::outbox::OutboxRow;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -27,16 +34,19 @@ use tokio::task::JoinSet;
 /// How often the deliverer looks for due rows.
 pub const TICK: Duration = Duration::from_secs(1);
 /// Messages in flight at once, per instance.
-pub const AT_ONCE: usize = 8;
+pub const AT_ONCE: usize = 32;
+/// Messages in flight at once to one destination, per instance.
+pub const PER_DESTINATION: usize = 2;
 /// How long a claim keeps other instances off a row: longer than an attempt
 /// may take (`send::TIMEOUT`).
 pub const CLAIM_SECONDS: i64 = 60;
 /// The longest wait between two attempts.
 pub const MAX_RETRY_DELAY: i64 = 3600;
 
-/// Seconds to wait after the `attempts`-th failed attempt: 2, 4, 8, ... an hour at most.
+/// Seconds to wait after the `attempts`-th failed attempt: 1, 2, 4, ... an
+/// hour at most (DESIGN.md: 1 s growing to 1 h), and never given up.
 pub fn retry_delay(attempts: i32) -> i64 {
-    let doubled = 1_i64.checked_shl(attempts.clamp(0, 62) as u32);
+    let doubled = 1_i64.checked_shl((attempts - 1).clamp(0, 62) as u32);
     doubled.unwrap_or(MAX_RETRY_DELAY).min(MAX_RETRY_DELAY)
 }
 
@@ -50,8 +60,7 @@ pub async fn run(app: AppState) {
             return;
         }
     };
-    let slots = Arc::new(Semaphore::new(AT_ONCE));
-    let mut sending = JoinSet::new();
+    let mut in_flight = InFlight::default();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -59,32 +68,92 @@ pub async fn run(app: AppState) {
             _ = tick.tick() => {},
             _ = app.outbox_due.notified() => {},
         }
-        while sending.try_join_next().is_some() {}
-        if let Err(e) = start_ready(&app, &client, &slots, &mut sending).await {
+        while in_flight.tasks.try_join_next().is_some() {}
+        if let Err(e) = fan_out::due_events(&app).await {
+            tracing::warn!(error = %e, "could not write the due events' deliveries");
+        }
+        if let Err(e) = start_ready(&app, &client, &mut in_flight).await {
             tracing::warn!(error = %e, "could not read the outbox");
         }
     }
 }
 
-/// Claims as many ready rows as there are free slots and starts sending each.
+/// What this instance is sending: at most `AT_ONCE` messages, and at most
+/// `PER_DESTINATION` to any one destination, so that one that is slow or
+/// down holds two slots and never the others' (docs/security.md N5).
+struct InFlight {
+    slots: Arc<Semaphore>,
+    busy: Arc<Mutex<HashMap<String, usize>>>,
+    tasks: JoinSet<()>,
+}
+
+impl Default for InFlight {
+    fn default() -> Self {
+        Self {
+            slots: Arc::new(Semaphore::new(AT_ONCE)),
+            busy: Arc::default(),
+            tasks: JoinSet::new(),
+        }
+    }
+}
+
+impl InFlight {
+    /// A place for one message to `destination`, if there is one.
+    fn take(&self, destination: &str) -> Option<Ticket> {
+        let mut busy = self.busy.lock().expect("in-flight lock");
+        let sending = busy.get(destination).copied().unwrap_or(0);
+        if sending >= PER_DESTINATION {
+            return None;
+        }
+        let slot = self.slots.clone().try_acquire_owned().ok()?;
+        busy.insert(destination.to_string(), sending + 1);
+        Some(Ticket {
+            _slot: slot,
+            busy: self.busy.clone(),
+            destination: destination.to_string(),
+        })
+    }
+}
+
+/// One message's place in `InFlight`, given back when the attempt ends.
+struct Ticket {
+    _slot: OwnedSemaphorePermit,
+    busy: Arc<Mutex<HashMap<String, usize>>>,
+    destination: String,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut busy = self.busy.lock().expect("in-flight lock");
+        if let Some(sending) = busy.get_mut(&self.destination) {
+            *sending -= 1;
+            if *sending == 0 {
+                busy.remove(&self.destination);
+            }
+        }
+    }
+}
+
+/// Claims as many ready rows as there are places for and starts sending each.
 async fn start_ready(
     app: &AppState,
     client: &reqwest::Client,
-    slots: &Arc<Semaphore>,
-    sending: &mut JoinSet<()>,
+    in_flight: &mut InFlight,
 ) -> Result<(), crate::store::StoreError> {
-    let free = slots.available_permits();
+    let free = in_flight.slots.available_permits();
     if free == 0 {
         return Ok(());
     }
     let now = app.now();
+    // Read past the rows of busy destinations, so they do not hide the others.
+    let look_at = (free * 4) as i64;
     let ready = app
         .db
-        .read(move |c| OutboxRow::ready(c, now, free as i64))
+        .read(move |c| OutboxRow::ready(c, now, look_at))
         .await?;
     for row in ready {
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            break;
+        let Some(ticket) = in_flight.take(&row.destination) else {
+            continue;
         };
         let id = row.id.clone();
         let claimed = app
@@ -92,19 +161,16 @@ async fn start_ready(
             .write(move |c| OutboxRow::claim(c, &id, now, now + CLAIM_SECONDS))
             .await?;
         if claimed {
-            sending.spawn(attempt(app.clone(), client.clone(), row, slot));
+            in_flight
+                .tasks
+                .spawn(attempt(app.clone(), client.clone(), row, ticket));
         }
     }
     Ok(())
 }
 
 /// One attempt at `row`, recorded: delivered, or failed and when to try again.
-async fn attempt(
-    app: AppState,
-    client: reqwest::Client,
-    row: OutboxRow,
-    _slot: OwnedSemaphorePermit,
-) {
+async fn attempt(app: AppState, client: reqwest::Client, row: OutboxRow, _ticket: Ticket) {
     let outcome = send::send(&app, &client, &row).await;
     record(&app, &row, outcome).await;
 }
@@ -154,9 +220,9 @@ mod tests {
     #[test]
     fn retries_wait_twice_as_long_each_time_and_an_hour_at_most() {
         let delays: Vec<i64> = (1..=5).map(retry_delay).collect();
-        assert_eq!(delays, [2, 4, 8, 16, 32]);
-        assert_eq!(retry_delay(11), 2048);
-        assert_eq!(retry_delay(12), MAX_RETRY_DELAY);
+        assert_eq!(delays, [1, 2, 4, 8, 16]);
+        assert_eq!(retry_delay(12), 2048);
+        assert_eq!(retry_delay(13), MAX_RETRY_DELAY);
         assert_eq!(retry_delay(100), MAX_RETRY_DELAY);
         assert_eq!(retry_delay(i32::MAX), MAX_RETRY_DELAY);
     }

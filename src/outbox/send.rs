@@ -1,12 +1,15 @@
-//! One attempt at one outbox row: the message its kind makes, posted to its
-//! destination. Only https or loopback http destinations (checked at
-//! registration, and again here); redirects are not followed; an answer is a
-//! delivery only when it is 200 or 204 (Back-Channel Logout 1.0 §2.8). What an
+//! One attempt at one outbox row: the message its kind makes, sent to its
+//! destination (a logout token here; an event by `webhook`, `email` or
+//! `security_event`). Only https or loopback http destinations (checked at
+//! registration, and again here); redirects are not followed; a logout token
+//! is delivered only by a 200 or 204 (Back-Channel Logout 1.0 §2.8). What an
 //! attempt failed with is said in words, never with the message.
 
+use super::{email, security_event, webhook};
 use crate::app::App;
 use crate::oauth::backchannel_logout;
 use crate::oauth::registration::validate_app_uri;
+use crate::store::events::EventRow;
 use crate::store::outbox::{OutboxKind, OutboxRow};
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
@@ -29,23 +32,49 @@ pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
 
 /// Makes `row`'s message now and posts it; `Err` says why it was not delivered.
 pub async fn send(app: &App, client: &reqwest::Client, row: &OutboxRow) -> Result<(), String> {
-    validate_app_uri(&row.destination).map_err(|why| format!("destination refused: {why}"))?;
-    let (body, content_type) = match OutboxKind::parse(&row.kind) {
-        Some(OutboxKind::BackchannelLogout) => (
-            backchannel_logout::request_body(
-                &app.keys.snapshot(),
-                &app.issuer,
-                &row.id,
-                &row.payload,
-                app.now(),
-            )?,
-            backchannel_logout::CONTENT_TYPE,
-        ),
-        None => return Err(format!("unknown kind {:?}", row.kind)),
+    let Some(kind) = OutboxKind::parse(&row.kind) else {
+        return Err(format!("unknown kind {:?}", row.kind));
     };
+    if kind != OutboxKind::Email {
+        validate_app_uri(&row.destination).map_err(|why| format!("destination refused: {why}"))?;
+    }
+    match kind {
+        OutboxKind::BackchannelLogout => backchannel_logout(app, client, row).await,
+        OutboxKind::Webhook => webhook::send(app, client, row, &event_of(app, row).await?).await,
+        OutboxKind::Email => email::send(app, row, &event_of(app, row).await?).await,
+        OutboxKind::SecurityEvent => {
+            security_event::send(app, client, row, &event_of(app, row).await?).await
+        }
+    }
+}
+
+/// The event `row` delivers.
+async fn event_of(app: &App, row: &OutboxRow) -> Result<EventRow, String> {
+    let Some(id) = row.event_id.clone() else {
+        return Err("the row names no event".into());
+    };
+    app.db
+        .read(move |c| EventRow::find(c, &id))
+        .await
+        .map_err(|e| format!("could not read its event: {e}"))?
+        .ok_or_else(|| "its event is gone".into())
+}
+
+async fn backchannel_logout(
+    app: &App,
+    client: &reqwest::Client,
+    row: &OutboxRow,
+) -> Result<(), String> {
+    let body = backchannel_logout::request_body(
+        &app.keys.snapshot(),
+        &app.issuer,
+        &row.id,
+        &row.payload,
+        app.now(),
+    )?;
     let answer = client
         .post(&row.destination)
-        .header(CONTENT_TYPE, content_type)
+        .header(CONTENT_TYPE, backchannel_logout::CONTENT_TYPE)
         .body(body)
         .send()
         .await
@@ -57,7 +86,7 @@ pub async fn send(app: &App, client: &reqwest::Client, row: &OutboxRow) -> Resul
 }
 
 /// A failed request in words: what went wrong and its causes, without the URL.
-fn in_words(error: &reqwest::Error) -> String {
+pub fn in_words(error: &reqwest::Error) -> String {
     let mut words = if error.is_timeout() {
         format!("no answer within {} s", TIMEOUT.as_secs())
     } else if error.is_connect() {

@@ -181,6 +181,30 @@ fn chain_head(conn: &mut AnyConnection) -> Result<Vec<u8>, StoreError> {
         .get_result(c))?)
 }
 
+/// The newest event's `seq` and keyed hash: what a checkpoint covers.
+pub fn newest(conn: &mut AnyConnection) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+    let newest: Option<i64> = audit_events::table
+        .select(diesel::dsl::max(audit_events::seq))
+        .get_result(conn)?;
+    let Some(seq) = newest else {
+        return Ok(None);
+    };
+    let hash = audit_events::table
+        .find(seq)
+        .select(audit_events::hash)
+        .get_result(conn)?;
+    Ok(Some((seq, hash)))
+}
+
+/// The event `seq`, if it is there.
+pub fn find(conn: &mut AnyConnection, seq: i64) -> Result<Option<AuditEventRow>, StoreError> {
+    Ok(audit_events::table
+        .find(seq)
+        .select(AuditEventRow::as_select())
+        .get_result(conn)
+        .optional()?)
+}
+
 /// Appends `events` in order: one read of the chain's head for all of them.
 /// An event whose `once` mark another write already claimed is left out.
 pub fn append_all(conn: &mut AnyConnection, events: &[PendingEvent]) -> Result<(), StoreError> {

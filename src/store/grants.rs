@@ -64,6 +64,8 @@ pub struct GrantRow {
     pub team: Option<String>,
     /// Client ids of delegated-sign-in apps the grant lets the agent sign in to as the subject.
     pub apps: String,
+    /// When it was first used: its first delegated token or delegated sign-in.
+    pub first_used_at: Option<i64>,
 }
 
 impl GrantRow {
@@ -195,6 +197,23 @@ impl GrantRow {
             grants::revoked_at.eq(now),
             grants::revoked_by.eq(by.as_str()),
         ))
+        .execute(conn)?;
+        Ok(updated == 1)
+    }
+
+    /// Marks grant `id` used at `now` unless it was used before; `true` for
+    /// the first use, whichever instance makes it (the one `grant.used` event).
+    pub fn mark_first_use(
+        conn: &mut AnyConnection,
+        id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let updated = diesel::update(
+            grants::table
+                .find(id)
+                .filter(grants::first_used_at.is_null()),
+        )
+        .set(grants::first_used_at.eq(now))
         .execute(conn)?;
         Ok(updated == 1)
     }

@@ -31,6 +31,7 @@ pub mod chain_key;
 pub mod client_removal;
 pub mod clients;
 pub mod delegated_sessions;
+pub mod events;
 pub mod expired;
 pub mod grants;
 pub mod introspection_marks;
@@ -41,8 +42,10 @@ pub mod readiness_probe;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod sessions;
+pub mod set_receivers;
 pub mod signing_keys;
 pub mod users;
+pub mod webhooks;
 
 mod connection;
 mod owner_only;

@@ -15,18 +15,31 @@ use diesel::prelude::*;
 pub enum OutboxKind {
     /// An OIDC Back-Channel Logout 1.0 logout token, to an app's `backchannel_logout_uri`.
     BackchannelLogout,
+    /// An event, to a Standard Webhooks destination (`payload`: `{"webhook": id}`).
+    Webhook,
+    /// An event told in a mail, to an address (`payload`: `{"to": "user" | "agent"}`).
+    Email,
+    /// A Security Event Token (RFC 8417) pushed per RFC 8935 to a receiver
+    /// (`payload`: `{"receiver": id, "audience": aud}`).
+    SecurityEvent,
 }
 
 impl OutboxKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BackchannelLogout => "backchannel_logout",
+            Self::Webhook => "webhook",
+            Self::Email => "email",
+            Self::SecurityEvent => "security_event",
         }
     }
 
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "backchannel_logout" => Some(Self::BackchannelLogout),
+            "webhook" => Some(Self::Webhook),
+            "email" => Some(Self::Email),
+            "security_event" => Some(Self::SecurityEvent),
             _ => None,
         }
     }
@@ -50,6 +63,8 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     /// The grant whose early end makes the row due at once.
     pub grant_id: Option<String>,
+    /// The event it delivers (`store::events`); `None` for a logout token.
+    pub event_id: Option<String>,
 }
 
 impl OutboxRow {
@@ -76,6 +91,29 @@ impl OutboxRow {
             delivered_at: None,
             last_error: None,
             grant_id: grant_id.map(str::to_string),
+            event_id: None,
+        }
+    }
+
+    /// A row delivering event `event_id` to `destination`, due at `now`.
+    pub fn for_event(
+        kind: OutboxKind,
+        destination: &str,
+        payload: String,
+        event_id: &str,
+        now: i64,
+    ) -> Self {
+        Self {
+            event_id: Some(event_id.to_string()),
+            ..Self::new(
+                format!("out_{}", crate::random::identifier()),
+                kind,
+                destination,
+                payload,
+                None,
+                now,
+                now,
+            )
         }
     }
 

@@ -168,6 +168,7 @@ diesel::table! {
         revoked_by -> Nullable<Text>,
         team -> Nullable<Text>,
         apps -> Text,
+        first_used_at -> Nullable<BigInt>,
     }
 }
 
@@ -212,5 +213,39 @@ diesel::table! {
         delivered_at -> Nullable<BigInt>,
         last_error -> Nullable<Text>,
         grant_id -> Nullable<Text>,
+        event_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Text,
+        #[sql_name = "type"]
+        event_type -> Text,
+        subject_id -> Text,
+        data -> Nullable<Text>,
+        created_at -> BigInt,
+        due_at -> BigInt,
+        happened_at -> Nullable<BigInt>,
+        dropped_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        sealed_secret -> Binary,
+        event_types -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    set_receivers (id) {
+        id -> Text,
+        url -> Text,
+        audience -> Text,
+        created_at -> BigInt,
     }
 }

@@ -134,6 +134,7 @@ impl KeyRing {
         match purpose {
             Purpose::AccessToken => self.access_token_alg,
             Purpose::IdToken => Algorithm::RS256,
+            Purpose::SecurityEvent => Algorithm::ES256,
         }
     }
 

@@ -3,6 +3,7 @@
 //! access tokens, and the verifier for every JWT the server accepts.
 
 pub mod access_token;
+pub mod checkpoint;
 pub mod id_token;
 pub mod jws;
 pub mod kek;

@@ -47,20 +47,27 @@ impl Algorithm {
 }
 
 /// What a key signs. Access tokens use ES256 by default (fast; RS256 on request,
-/// RFC 9068 §2.1); ID tokens RS256 (OIDC requires it).
+/// RFC 9068 §2.1); ID tokens RS256 (OIDC requires it); Security Event Tokens
+/// and audit checkpoints ES256 (DESIGN.md "Events").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     AccessToken,
     IdToken,
+    SecurityEvent,
 }
 
 impl Purpose {
-    pub const ALL: [Purpose; 2] = [Purpose::AccessToken, Purpose::IdToken];
+    pub const ALL: [Purpose; 3] = [
+        Purpose::AccessToken,
+        Purpose::IdToken,
+        Purpose::SecurityEvent,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AccessToken => "access_token",
             Self::IdToken => "id_token",
+            Self::SecurityEvent => "security_event",
         }
     }
 
@@ -68,6 +75,7 @@ impl Purpose {
         match s {
             "access_token" => Some(Self::AccessToken),
             "id_token" => Some(Self::IdToken),
+            "security_event" => Some(Self::SecurityEvent),
             _ => None,
         }
     }

@@ -357,16 +357,16 @@ async fn a_receiver_that_fails_twice_gets_the_same_jti_on_each_try_until_it_answ
 
     let failed = row_when(app, |r| r.attempts == 1).await;
     assert_eq!(failed.last_error.as_deref(), Some("answered HTTP 500"));
-    assert_eq!(failed.next_attempt_at, app.clock_now() + 2);
+    assert_eq!(failed.next_attempt_at, app.clock_now() + 1);
     assert_eq!((failed.delivered_at, failed.claimed_until), (None, None));
     let first = verified(app, receiver.received()[0].logout_token()).await;
 
-    app.clock.advance(2);
+    app.clock.advance(1);
     let again = row_when(app, |r| r.attempts == 2).await;
-    assert_eq!(again.next_attempt_at, app.clock_now() + 4, "twice as long");
+    assert_eq!(again.next_attempt_at, app.clock_now() + 2, "twice as long");
     let second = verified(app, receiver.received()[1].logout_token()).await;
 
-    app.clock.advance(4);
+    app.clock.advance(2);
     let delivered = row_when(app, |r| r.delivered_at.is_some()).await;
     assert_eq!(delivered.attempts, 2);
     let got = receiver.wait_for(3, Duration::from_secs(5)).await;

@@ -127,18 +127,18 @@ fn keys_rotate_adds_keys_that_keys_list_shows_as_next() {
     let listed = stdout(&behalf(&db, &["keys", "list"], None));
     assert_eq!(
         listed.lines().filter(|l| l.contains(" signing ")).count(),
-        2,
-        "{listed}"
+        3,
+        "{listed}: one key signs for each purpose (access tokens, ID tokens, security events)"
     );
     let rotated = stdout(&behalf(&db, &["keys", "rotate"], None));
     assert_eq!(
         rotated.lines().filter(|l| l.contains(" next ")).count(),
-        2,
+        3,
         "{rotated}"
     );
     assert_eq!(
         rotated.lines().filter(|l| l.contains(" signing ")).count(),
-        2,
+        3,
         "{rotated}"
     );
 }

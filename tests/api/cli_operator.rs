@@ -282,6 +282,7 @@ fn client_remove_is_refused_while_a_grant_through_it_is_active_then_removes_it()
         revoked_by: None,
         team: None,
         apps: String::new(),
+        first_used_at: None,
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     // The pool is dropped inside the runtime.

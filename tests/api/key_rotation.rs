@@ -34,7 +34,11 @@ async fn rotation_publishes_first_then_signs_and_keeps_earlier_tokens_verifiable
         .await
         .unwrap();
     let kids_after = published_kids(&app).await;
-    assert_eq!(kids_after.len(), kids_before.len() + 2);
+    assert_eq!(
+        kids_after.len(),
+        kids_before.len() + 3,
+        "a new key for each purpose"
+    );
     assert!(
         new_kids.iter().all(|k| kids_after.contains(k)),
         "published at once"

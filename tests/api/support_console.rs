@@ -897,6 +897,7 @@ async fn each_list_holds_at_most_fifty_a_page_and_links_to_the_rest() {
                     revoked_by: Some("user".into()),
                     team: None,
                     apps: String::new(),
+                    first_used_at: None,
                 }
                 .insert(c)?;
             }

@@ -5,10 +5,12 @@
 //! `end_all_of_disabled` ends every grant a disabled user is part of
 //! (docs/security.md E16), inside the transaction that disables them. Either
 //! way, in the same transaction, the grant's back-channel logouts waiting in
-//! the outbox for its expiry become due now (docs/security.md M3).
+//! the outbox for its expiry become due now (docs/security.md M3), and its
+//! `grant.ended` event is written (`delegation::events`).
 
 use super::{GrantView, load_view};
 use crate::audit::{self, Action};
+use crate::delegation::events;
 use crate::delegation::refusal::Refusal;
 use crate::store::grants::{EndedBy, GrantRow};
 use crate::store::outbox::OutboxRow;
@@ -70,7 +72,9 @@ pub async fn end(
                 json!({"by": by.as_str()}),
             )?;
             let ended = GrantRow::find(c, &id)?.ok_or(TxError::Abort(Refusal::NotFound))?;
-            Ok(load_view(c, &ended, now)?)
+            let view = load_view(c, &ended, now)?;
+            events::grant_ended_early(c, &id, &view, now)?;
+            Ok(view)
         })
         .await?;
     due.notify_one();
@@ -105,6 +109,10 @@ pub fn end_all_of_disabled(
                 Some(&id),
                 json!({"by": by.as_str()}),
             )?;
+            if let Some(grant) = GrantRow::find(conn, &id)? {
+                let view = load_view(conn, &grant, now)?;
+                events::grant_ended_early(conn, &id, &view, now)?;
+            }
             ended += 1;
         }
     }

@@ -237,10 +237,12 @@ pub fn build(granted: Granted<'_>, now: i64) -> GrantRow {
         expires_at: now + granted.duration,
         revoked_at: None,
         revoked_by: None,
+        first_used_at: None,
     }
 }
 
-/// Writes a built grant and its `grant.created` event, by `actor` (the user).
+/// Writes a built grant, its `grant.created` audit event and its events
+/// (`delegation::events::grant_created`), by `actor` (the user).
 pub fn record(
     conn: &mut AnyConnection,
     grant: &GrantRow,
@@ -263,5 +265,27 @@ pub fn record(
             "request": grant.request_id, "agent": grant.agent_sub, "team": grant.team,
             "client": grant.client_id, "scope": grant.scopes, "apps": grant.apps, "expires_at": grant.expires_at, "initiative": initiative,
         }),
+    )?;
+    let view = load_view(conn, grant, now)?;
+    super::events::grant_created(conn, grant, &view, now)
+}
+
+/// Records that `grant` reached its expiry unrevoked (`grant.expired`, by
+/// the system), when its `grant.ended` event happens.
+pub fn record_expiry(
+    conn: &mut AnyConnection,
+    grant: &GrantRow,
+    now: i64,
+) -> Result<(), StoreError> {
+    audit::record(
+        conn,
+        now,
+        SYSTEM_ACTOR,
+        Action::GrantExpired,
+        Some(&grant.id),
+        json!({"expires_at": grant.expires_at}),
     )
 }
+
+/// Who the audit trail says acted when nobody did (an expiry).
+const SYSTEM_ACTOR: &str = "behalf";

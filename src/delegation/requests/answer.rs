@@ -8,10 +8,12 @@
 use super::{Owner, RequestStatus, RequestView, find_for, load_view};
 use crate::audit::{self, Action};
 use crate::config::Policy;
+use crate::delegation::events;
 use crate::delegation::grants::{self, Granted, Grantee};
 use crate::delegation::policy;
 use crate::delegation::refusal::Refusal;
 use crate::store::access_requests::{AccessRequestRow, RequestState};
+use crate::store::events::EventType;
 use crate::store::{AnyConnection, Database, TxError};
 use crate::telemetry::grant_events;
 use serde_json::json;
@@ -122,6 +124,7 @@ fn record_answer(
                 Some(id),
                 json!({"agent": row.agent_sub}),
             )?;
+            tell(conn, EventType::RequestDenied, id, user_sub, now)?;
         }
         Decision::Approve { scopes, duration } => {
             let grant = grants::build(
@@ -144,10 +147,25 @@ fn record_answer(
                 return Err(lost_race(conn, id, now));
             }
             grants::record(conn, &grant, user_sub, now)?;
+            tell(conn, EventType::RequestApproved, id, user_sub, now)?;
             return Ok((row.agent_sub, Some(grant.id)));
         }
     }
     Ok((row.agent_sub, None))
+}
+
+/// The request `id`'s `event_type` event, with its view as its data.
+fn tell(
+    conn: &mut AnyConnection,
+    event_type: EventType,
+    id: &str,
+    user_sub: &str,
+    now: i64,
+) -> Result<(), TxError<Refusal>> {
+    let row = find_for(conn, id, Owner::Subject(user_sub))?;
+    let view = load_view(conn, row, now)?;
+    events::request_settled(conn, event_type, id, &view, now)?;
+    Ok(())
 }
 
 /// The conditional update found the request no longer pending: someone else's
@@ -187,7 +205,9 @@ pub async fn cancel(
                 json!({}),
             )?;
             let row = find_for(c, &id, Owner::Agent(&sub))?;
-            Ok(load_view(c, row, now)?)
+            let view = load_view(c, row, now)?;
+            events::request_settled(c, EventType::RequestCancelled, &id, &view, now)?;
+            Ok(view)
         })
         .await?)
 }

@@ -12,6 +12,7 @@ use super::{RequestView, view};
 use crate::audit::{self, Action};
 use crate::clients::Client;
 use crate::config::Policy;
+use crate::delegation::events;
 use crate::delegation::policy;
 use crate::delegation::refusal::{AtField, Refusal};
 use crate::random;
@@ -255,7 +256,10 @@ fn record_request(
             "duration": row.duration, "ticket": row.ticket, "apps": row.apps,
         }),
     )?;
-    Ok(view(row, user.username, None, now))
+    let expires_at = row.expires_at;
+    let shown = view(row, user.username, None, now);
+    events::request_created(conn, &shown.id, &shown, expires_at, now)?;
+    Ok(shown)
 }
 
 #[cfg(test)]

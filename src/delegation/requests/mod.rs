@@ -79,7 +79,7 @@ pub fn view(
 }
 
 /// Loads what a request's view needs beside the request itself.
-fn load_view(
+pub fn load_view(
     conn: &mut AnyConnection,
     row: AccessRequestRow,
     now: i64,

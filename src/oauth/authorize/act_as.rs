@@ -24,6 +24,7 @@ use crate::oauth::delegated_session::{may_run, standing_grant};
 use crate::oauth::scope;
 use crate::random;
 use crate::store::delegated_sessions::DelegatedSessionRow;
+use crate::store::events::EventRow;
 use crate::store::grants::GrantRow;
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
@@ -224,6 +225,7 @@ fn start(
         Some(&grant.id),
         json!({"client": client_id, "sid": sid, "subject": grant.subject_sub}),
     )?;
+    EventRow::grant_used(conn, &grant, now)?;
     Ok(Some((code, grant)))
 }
 

@@ -22,6 +22,7 @@ use crate::clients::Client;
 use crate::config::{AGENT_SCOPE, Policy};
 use crate::error::OAuthError;
 use crate::random;
+use crate::store::events::EventRow;
 use crate::store::grants::GrantRow;
 use crate::store::issued_tokens::{IssuedTokenRow, TokenKind};
 use crate::store::users::UserRow;
@@ -232,5 +233,8 @@ fn record_exchange(
             "exp": claims.exp, "actor_jti": actor.jti,
         }),
     )?;
+    if let Some(grant) = &grant {
+        EventRow::grant_used(conn, grant, now)?;
+    }
     Ok(claims)
 }
