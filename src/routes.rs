@@ -9,7 +9,9 @@ use crate::delegation::consent_screen::{activity_page, allow_support, forms, hom
 use crate::delegation::console;
 use crate::delegation::{api, api_lists};
 use crate::oauth::authorize::{act_as, app_consent, endpoint};
-use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
+use crate::oauth::{
+    audit_checkpoint, discovery, introspection, jwks, revocation, token_endpoint, userinfo,
+};
 use crate::openapi;
 use crate::ops::{health, metrics};
 use crate::web::{no_store, not_found, pages, request_log, too_large, uri_guard};
@@ -93,6 +95,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
             get(api_lists::get_grant).delete(api::end_grant),
         )
         .route("/console/state", get(console::state::show))
+        .route("/audit/checkpoint", get(audit_checkpoint::latest))
         .route_layer(axum::middleware::from_fn(no_store::no_store));
 
     let mut routes = Router::new()

@@ -6,6 +6,7 @@
 //! back-channel logout tokens (OIDC Back-Channel Logout 1.0).
 
 pub mod audience;
+pub mod audit_checkpoint;
 pub mod authorization_code;
 pub mod authorize;
 pub mod backchannel_logout;

@@ -51,6 +51,42 @@ pub async fn due_events(app: &App) -> Result<usize, StoreError> {
     Ok(happened)
 }
 
+/// A checkpoint at least this often while the audit trail grows (DESIGN.md).
+pub const CHECKPOINT_EVERY: i64 = 300;
+/// How often `checkpoint_if_stale` looks.
+pub const CHECKPOINT_LOOK_EVERY: i64 = 30;
+
+/// Makes a checkpoint due when the newest one was made `CHECKPOINT_EVERY`
+/// ago, less the time between looks, or there is none, and the trail has
+/// events it does not cover. Two instances on one database may both make
+/// one at the same moment: two checkpoints of one trail, which is harmless.
+pub async fn checkpoint_if_stale(app: &App) -> Result<(), StoreError> {
+    let now = app.now();
+    app.db
+        .write(move |c| {
+            let newest = EventRow::latest(c, EventType::AuditCheckpoint, true)?;
+            if newest
+                .as_ref()
+                .is_some_and(|e| e.created_at > now - (CHECKPOINT_EVERY - CHECKPOINT_LOOK_EVERY))
+            {
+                return Ok(());
+            }
+            let Some((seq, _)) = audit_events::newest(c)? else {
+                return Ok(());
+            };
+            let covered = newest
+                .and_then(|e| e.data)
+                .and_then(|data| serde_json::from_str::<serde_json::Value>(&data).ok())
+                .and_then(|data| data["seq"].as_i64())
+                .unwrap_or(0);
+            if seq > covered {
+                crate::delegation::events::checkpoint_due(c, now)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
 /// Claims `event`, draws its data if it has none, and writes its
 /// deliveries; `false` when another instance had claimed it or it was moot.
 fn happen(

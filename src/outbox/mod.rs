@@ -61,6 +61,7 @@ pub async fn run(app: AppState) {
         }
     };
     let mut in_flight = InFlight::default();
+    let mut checkpoint_looked_at = i64::MIN;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -69,6 +70,12 @@ pub async fn run(app: AppState) {
             _ = app.outbox_due.notified() => {},
         }
         while in_flight.tasks.try_join_next().is_some() {}
+        if app.now() >= checkpoint_looked_at.saturating_add(fan_out::CHECKPOINT_LOOK_EVERY) {
+            checkpoint_looked_at = app.now();
+            if let Err(e) = fan_out::checkpoint_if_stale(&app).await {
+                tracing::warn!(error = %e, "could not look for a checkpoint to make");
+            }
+        }
         if let Err(e) = fan_out::due_events(&app).await {
             tracing::warn!(error = %e, "could not write the due events' deliveries");
         }

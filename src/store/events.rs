@@ -226,14 +226,21 @@ impl EventRow {
         .execute(conn)?)
     }
 
-    /// The newest event of `event_type` that has happened.
+    /// The newest event of `event_type` that has happened or, with
+    /// `waiting_too`, that is still to happen (dropped ones never).
     pub fn latest(
         conn: &mut AnyConnection,
         event_type: EventType,
+        waiting_too: bool,
     ) -> Result<Option<Self>, StoreError> {
-        Ok(events::table
+        let mut query = events::table
             .filter(events::event_type.eq(event_type.as_str()))
-            .filter(events::happened_at.is_not_null())
+            .filter(events::dropped_at.is_null())
+            .into_boxed();
+        if !waiting_too {
+            query = query.filter(events::happened_at.is_not_null());
+        }
+        Ok(query
             .order((events::created_at.desc(), events::id.desc()))
             .limit(1)
             .select(Self::as_select())

@@ -42,3 +42,52 @@ pub fn sign(keys: &KeySet, claims: &CheckpointClaims, now: i64) -> Option<String
     let key = keys.signing(Purpose::SecurityEvent, now)?;
     Some(jws::sign(key, TYP, claims))
 }
+
+/// Why a checkpoint does not verify, in words.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NotACheckpoint(pub String);
+
+/// Checks `token` against `keys` (every security-event key ever made, not only
+/// those published now: a checkpoint is kept for years) and, when known, `issuer`.
+pub fn verify(
+    keys: &KeySet,
+    issuer: Option<&str>,
+    token: &str,
+) -> Result<CheckpointClaims, NotACheckpoint> {
+    let refuse = |why: &str| NotACheckpoint(why.to_string());
+    if token.len() > super::verifier::MAX_TOKEN_LEN || token.split('.').count() != 3 {
+        return Err(refuse("not a JWS in compact form"));
+    }
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|_| refuse("its header does not parse"))?;
+    if !header
+        .typ
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case(TYP))
+    {
+        return Err(refuse("its typ is not audit-checkpoint+jwt"));
+    }
+    let kid = header
+        .kid
+        .as_deref()
+        .ok_or_else(|| refuse("it names no key"))?;
+    let key = keys
+        .all()
+        .iter()
+        .find(|k| k.kid == kid && k.purpose == Purpose::SecurityEvent)
+        .ok_or_else(|| refuse("it names a key this database does not have"))?;
+    if header.alg != key.alg.to_jsonwebtoken() {
+        return Err(refuse("its alg is not its key's"));
+    }
+    let mut validation = jsonwebtoken::Validation::new(key.alg.to_jsonwebtoken());
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let claims = jsonwebtoken::decode::<CheckpointClaims>(token, &key.decoding_key, &validation)
+        .map_err(|_| refuse("its signature does not verify"))?
+        .claims;
+    if issuer.is_some_and(|issuer| claims.iss != issuer) {
+        return Err(refuse("it was made by another issuer"));
+    }
+    Ok(claims)
+}

@@ -441,12 +441,14 @@ fn events_list_prints_what_the_outbox_has_yet_to_deliver_and_never_a_payload() {
         [
             serde_json::json!({
                 "id": "failing", "kind": "backchannel_logout",
+                "event_id": null, "event_type": null,
                 "destination": "https://shop.example/logout", "grant_id": "g1",
                 "due_at": "2026-12-01T10:00:00Z", "next_attempt_at": "2026-12-01T10:00:08Z",
                 "attempts": 3, "last_error": "answered HTTP 500",
             }),
             serde_json::json!({
                 "id": "later", "kind": "backchannel_logout",
+                "event_id": null, "event_type": null,
                 "destination": "https://shop.example/logout", "grant_id": "g1",
                 "due_at": "2026-12-01T11:00:00Z", "next_attempt_at": "2026-12-01T11:00:00Z",
                 "attempts": 0, "last_error": null,

@@ -24,6 +24,7 @@ mod delegated_sign_in;
 mod demo;
 mod disabled_users;
 mod discovery;
+mod events;
 mod faults;
 mod file_modes;
 mod fixtures;
