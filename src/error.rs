@@ -21,6 +21,18 @@ pub enum ErrorCode {
     InvalidTarget,
     ServerError,
     TemporarilyUnavailable,
+    /// CIBA Core §11: the user has not answered yet.
+    AuthorizationPending,
+    /// CIBA Core §11: polled sooner than the interval (which grows by 5 s).
+    SlowDown,
+    /// CIBA Core §11: the user declined.
+    AccessDenied,
+    /// CIBA Core §11: the request expired unanswered.
+    ExpiredToken,
+    /// CIBA Core §13: no such user.
+    UnknownUserId,
+    /// CIBA Core §13: the binding message is too long or not one line.
+    InvalidBindingMessage,
 }
 
 impl ErrorCode {

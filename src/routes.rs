@@ -7,7 +7,7 @@ use crate::accounts::sign_in;
 use crate::app::AppState;
 use crate::delegation::consent_screen::{activity_page, allow_support, forms, home, page};
 use crate::delegation::console;
-use crate::delegation::{api, api_lists};
+use crate::delegation::{api, api_lists, backchannel_authentication};
 use crate::oauth::authorize::{act_as, app_consent, endpoint};
 use crate::oauth::{
     audit_checkpoint, discovery, introspection, jwks, revocation, token_endpoint, userinfo,
@@ -76,6 +76,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
     let never_cached = Router::new()
         .route("/token", post(token_endpoint::token))
         .route("/introspect", post(introspection::introspect))
+        .route("/bc-authorize", post(backchannel_authentication::authorize))
         .route("/revoke", post(revocation::revoke))
         .route(
             "/userinfo",

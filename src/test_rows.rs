@@ -22,6 +22,9 @@ pub fn client(id: &str, grants: &[GrantType], scopes: &[&str]) -> Client {
         delegated_sign_in: false,
         initiate_login_uri: None,
         backchannel_logout_uri: None,
+        program_agent: false,
+        ciba_mode: None,
+        ciba_notification_endpoint: None,
     }
 }
 

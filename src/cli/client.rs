@@ -15,6 +15,8 @@ use clap::{Args, Subcommand};
 use diesel::Connection;
 use serde_json::{Value, json};
 
+// Parsed once per run: the size of the `Add` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum ClientCommand {
     /// Register a client.
@@ -68,6 +70,17 @@ pub struct ClientAdd {
     /// Where logout tokens go when a delegated session ends (OIDC Back-Channel Logout 1.0).
     #[arg(long, value_name = "URI", requires = "delegated_sign_in")]
     backchannel_logout_uri: Option<String>,
+    /// An agent that is a program: it asks users with CIBA (`--grant-type
+    /// urn:openid:params:grant-type:ciba`) and acts in its own name; an agent
+    /// account named by the client id is made with it.
+    #[arg(long)]
+    program_agent: bool,
+    /// How it learns the user's answer: `poll` (the default) or `ping` (CIBA Core §5).
+    #[arg(long, value_name = "MODE", requires = "program_agent")]
+    ciba_mode: Option<String>,
+    /// Where a ping goes (CIBA Core §10.2); with `--ciba-mode ping`.
+    #[arg(long, value_name = "URI", requires = "program_agent")]
+    ciba_notification_endpoint: Option<String>,
 }
 
 pub async fn run(settings: &Settings, command: ClientCommand) -> Result<(), String> {
@@ -129,6 +142,9 @@ fn described(client: &ClientRow) -> Value {
         "delegated_sign_in": client.delegated_sign_in,
         "initiate_login_uri": client.initiate_login_uri,
         "backchannel_logout_uri": client.backchannel_logout_uri,
+        "program_agent": client.program_agent,
+        "ciba_mode": client.ciba_mode,
+        "ciba_notification_endpoint": client.ciba_notification_endpoint,
         "created_at": crate::clock::rfc3339(client.created_at),
     })
 }
@@ -153,13 +169,32 @@ async fn add(settings: &Settings, args: ClientAdd) -> Result<(), String> {
             delegated_sign_in: args.delegated_sign_in,
             initiate_login_uri: args.initiate_login_uri,
             backchannel_logout_uri: args.backchannel_logout_uri,
+            program_agent: args.program_agent,
+            ciba_mode: args.ciba_mode,
+            ciba_notification_endpoint: args.ciba_notification_endpoint,
         },
         now(),
     )?;
     let db = connect(settings).await?;
-    db.run(move |c| row.insert(c))
-        .await
-        .map_err(|e| unique_violation(e, &format!("client {} already exists", args.client_id)))?;
+    let agent = row
+        .program_agent
+        .then(|| registration::program_agent_account(&row, now()));
+    db.run(move |c| {
+        c.transaction(|c| {
+            row.insert(c)?;
+            agent.iter().try_for_each(|agent| agent.insert(c))
+        })
+    })
+    .await
+    .map_err(|e| {
+        unique_violation(
+            e,
+            &format!(
+                "client {id} already exists, or (for a program agent) a user named {id}",
+                id = args.client_id
+            ),
+        )
+    })?;
     println!(
         "{}",
         json!({"client_id": args.client_id, "client_secret": secret.as_ref().map(|s| s.expose())})

@@ -8,14 +8,17 @@ pub enum GrantType {
     RefreshToken,
     ClientCredentials,
     TokenExchange,
+    /// OpenID CIBA Core 1.0 §10.1: a program agent's tokens once the user approved.
+    Ciba,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 4] = [
+    pub const ALL: [GrantType; 5] = [
         Self::AuthorizationCode,
         Self::RefreshToken,
         Self::ClientCredentials,
         Self::TokenExchange,
+        Self::Ciba,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -24,6 +27,7 @@ impl GrantType {
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
             Self::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            Self::Ciba => "urn:openid:params:grant-type:ciba",
         }
     }
 
@@ -33,7 +37,10 @@ impl GrantType {
 
     /// Grants that need the client to authenticate: a public client cannot have them.
     pub fn needs_confidential_client(self) -> bool {
-        matches!(self, Self::ClientCredentials | Self::TokenExchange)
+        matches!(
+            self,
+            Self::ClientCredentials | Self::TokenExchange | Self::Ciba
+        )
     }
 }
 

@@ -32,6 +32,35 @@ pub struct Client {
     pub delegated_sign_in: bool,
     pub initiate_login_uri: Option<String>,
     pub backchannel_logout_uri: Option<String>,
+    /// An agent that is a program (DESIGN.md "Agents that are programs").
+    pub program_agent: bool,
+    /// How its CIBA requests are answered: `None` unless it has the CIBA grant.
+    pub ciba_mode: Option<CibaMode>,
+    pub ciba_notification_endpoint: Option<String>,
+}
+
+/// CIBA Core §5: how the client learns the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CibaMode {
+    /// It polls the token endpoint.
+    Poll,
+    /// It is told at its notification endpoint, then asks the token endpoint.
+    Ping,
+}
+
+impl CibaMode {
+    pub const ALL: [CibaMode; 2] = [Self::Poll, Self::Ping];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Poll => "poll",
+            Self::Ping => "ping",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == value)
+    }
 }
 
 impl From<ClientRow> for Client {
@@ -52,6 +81,9 @@ impl From<ClientRow> for Client {
             delegated_sign_in: row.delegated_sign_in,
             initiate_login_uri: row.initiate_login_uri,
             backchannel_logout_uri: row.backchannel_logout_uri,
+            program_agent: row.program_agent,
+            ciba_mode: row.ciba_mode.as_deref().and_then(CibaMode::parse),
+            ciba_notification_endpoint: row.ciba_notification_endpoint,
         }
     }
 }

@@ -11,6 +11,7 @@
 pub mod agent_auth;
 pub mod api;
 pub mod api_lists;
+pub mod backchannel_authentication;
 pub mod choices;
 pub mod consent_screen;
 pub mod console;

@@ -113,7 +113,7 @@ pub fn check_apps_registered(apps: &[String], registered: &[String]) -> Result<(
 
 /// A grant is only useful through a confidential client allowed token exchange.
 pub fn require_exchange_client(client: &Client) -> Result<(), Refusal> {
-    if client.can_exchange() {
+    if client.can_exchange() || client.allows_grant(crate::clients::GrantType::Ciba) {
         Ok(())
     } else {
         Err(Refusal::invalid(format!(

@@ -63,7 +63,7 @@ pub fn resume(
             Some(grant) => Ok(Some(Delegation {
                 grant_id: grant.id,
                 actor_sub: actor_sub.to_string(),
-                sid: sid.to_string(),
+                sid: Some(sid.to_string()),
                 expires_at: grant.expires_at,
             })),
             None => Err(OAuthError::invalid_grant(

@@ -38,6 +38,10 @@ pub struct Metadata {
     /// OIDC Back-Channel Logout 1.0 §2.1: delegated sessions end with a logout token carrying `sid`.
     backchannel_logout_supported: bool,
     backchannel_logout_session_supported: bool,
+    /// OpenID CIBA Core 1.0 §4: program agents' backchannel authentication requests.
+    backchannel_authentication_endpoint: String,
+    backchannel_token_delivery_modes_supported: &'static [&'static str],
+    backchannel_user_code_parameter_supported: bool,
 }
 
 fn metadata(app: &AppState) -> Response {
@@ -96,6 +100,9 @@ fn metadata(app: &AppState) -> Response {
         request_uri_parameter_supported: false,
         backchannel_logout_supported: true,
         backchannel_logout_session_supported: true,
+        backchannel_authentication_endpoint: app.endpoint("/bc-authorize"),
+        backchannel_token_delivery_modes_supported: &["poll", "ping"],
+        backchannel_user_code_parameter_supported: false,
     };
     let mut response = Json(body).into_response();
     response.headers_mut().insert(

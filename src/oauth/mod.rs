@@ -10,6 +10,7 @@ pub mod audit_checkpoint;
 pub mod authorization_code;
 pub mod authorize;
 pub mod backchannel_logout;
+pub mod ciba;
 pub mod client_auth;
 pub mod client_credentials;
 pub mod delegated_session;

@@ -3,12 +3,13 @@
 
 use super::authorize::redirect_uri::is_valid_port;
 use super::scope::is_scope_token;
-use crate::clients::GrantType;
+use crate::clients::{CibaMode, GrantType};
 use crate::config::is_loopback_host;
 use crate::digest;
 use crate::random;
 use crate::secret::Secret;
 use crate::store::clients::ClientRow;
+use crate::store::users::UserRow;
 
 /// Secrets read from stdin are hashed with SHA-256, not a slow hash, so they
 /// must carry as much entropy as generated ones could.
@@ -32,12 +33,19 @@ pub struct NewClient {
     pub initiate_login_uri: Option<String>,
     /// OIDC Back-Channel Logout 1.0 §2.2; only with `delegated_sign_in`.
     pub backchannel_logout_uri: Option<String>,
+    /// DESIGN.md "Agents that are programs": it asks with CIBA and acts in its own name.
+    pub program_agent: bool,
+    /// `poll` or `ping` (CIBA Core §5); only for a program agent, `poll` when not given.
+    pub ciba_mode: Option<String>,
+    /// CIBA Core §10.2; with `ping` only.
+    pub ciba_notification_endpoint: Option<String>,
 }
 
 /// The row to store, and the secret to hand to the operator once.
 pub fn register(new: NewClient, now: i64) -> Result<(ClientRow, Option<Secret<String>>), String> {
     validate_client_id(&new.client_id)?;
     validate_delegated_sign_in(&new)?;
+    let ciba_mode = validate_program_agent(&new)?;
     for uri in &new.redirect_uris {
         validate_redirect_uri(uri)?;
     }
@@ -107,8 +115,80 @@ pub fn register(new: NewClient, now: i64) -> Result<(ClientRow, Option<Secret<St
         delegated_sign_in: new.delegated_sign_in,
         initiate_login_uri: new.initiate_login_uri,
         backchannel_logout_uri: new.backchannel_logout_uri,
+        program_agent: new.program_agent,
+        ciba_mode: ciba_mode.map(|m| m.as_str().to_string()),
+        ciba_notification_endpoint: new.ciba_notification_endpoint,
     };
     Ok((row, secret))
+}
+
+/// The agent account of a program agent's client `row`: `sub` and username
+/// the client id, its name the client's, no password (it never signs in).
+/// Requests, grants and token checks treat it as any agent, and `act.sub`
+/// of its tokens is the client id (DESIGN.md "Agents that are programs").
+pub fn program_agent_account(row: &ClientRow, now: i64) -> UserRow {
+    UserRow {
+        sub: row.client_id.clone(),
+        username: row.client_id.clone(),
+        password_hash: None,
+        is_agent: true,
+        disabled_at: None,
+        created_at: now,
+        email: None,
+        display_name: Some(row.name.clone()),
+        team: None,
+    }
+}
+
+/// A program agent (DESIGN.md "Agents that are programs"): confidential, with
+/// the CIBA grant, which only program agents have; `ping` needs a notification
+/// endpoint (https, or http on a loopback host), `poll` has none (CIBA Core §4).
+fn validate_program_agent(new: &NewClient) -> Result<Option<CibaMode>, String> {
+    let ciba = new
+        .grant_types
+        .iter()
+        .any(|g| g == GrantType::Ciba.as_str());
+    if !new.program_agent {
+        if ciba {
+            return Err(format!(
+                "--grant-type {}: only for a client registered --program-agent",
+                GrantType::Ciba.as_str()
+            ));
+        }
+        if new.ciba_mode.is_some() || new.ciba_notification_endpoint.is_some() {
+            return Err("--ciba-mode, --ciba-notification-endpoint: only for a client registered --program-agent".into());
+        }
+        return Ok(None);
+    }
+    if new.is_public {
+        return Err(
+            "--program-agent: a program agent authenticates, so it cannot be --public".into(),
+        );
+    }
+    if !ciba {
+        return Err(format!(
+            "--program-agent: it asks users with CIBA, so it needs --grant-type {}",
+            GrantType::Ciba.as_str()
+        ));
+    }
+    let mode = match new.ciba_mode.as_deref() {
+        None => CibaMode::Poll,
+        Some(mode) => {
+            CibaMode::parse(mode).ok_or_else(|| format!("--ciba-mode {mode}: poll or ping"))?
+        }
+    };
+    match (mode, &new.ciba_notification_endpoint) {
+        (CibaMode::Ping, None) => {
+            Err("--ciba-mode ping: needs --ciba-notification-endpoint".into())
+        }
+        (CibaMode::Poll, Some(_)) => {
+            Err("--ciba-notification-endpoint: only with --ciba-mode ping".into())
+        }
+        (CibaMode::Ping, Some(uri)) => validate_app_uri(uri)
+            .map(|()| Some(mode))
+            .map_err(|why| format!("--ciba-notification-endpoint {uri}: {why}")),
+        (CibaMode::Poll, None) => Ok(Some(mode)),
+    }
 }
 
 /// The delegated-sign-in URIs: only for such an app; https, or http on a

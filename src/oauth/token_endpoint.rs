@@ -6,7 +6,9 @@
 //! grant declares is ignored, as §3.2 requires.
 
 use super::token_response::TokenResponse;
-use super::{authorization_code, client_auth, client_credentials, refresh_token, token_exchange};
+use super::{
+    authorization_code, ciba, client_auth, client_credentials, refresh_token, token_exchange,
+};
 use crate::app::AppState;
 use crate::clients::GrantType;
 use crate::error::{ErrorCode, OAuthError};
@@ -27,6 +29,7 @@ fn parameters(grant: GrantType) -> &'static Parameters {
         GrantType::RefreshToken => &refresh_token::PARAMETERS,
         GrantType::ClientCredentials => &client_credentials::PARAMETERS,
         GrantType::TokenExchange => &token_exchange::PARAMETERS,
+        GrantType::Ciba => &ciba::PARAMETERS,
     }
 }
 
@@ -68,7 +71,7 @@ pub async fn token(
         )
     })?;
     let client = client_auth::authenticate(&app.clients, &headers, &form).await?;
-    if client.is_public && grant == GrantType::TokenExchange {
+    if client.is_public && matches!(grant, GrantType::TokenExchange | GrantType::Ciba) {
         // docs/contract.md: a public client cannot authenticate, and exchange needs it.
         return Err(OAuthError::invalid_client());
     }
@@ -88,6 +91,7 @@ pub async fn token(
         GrantType::RefreshToken => refresh_token::grant(&app, &client, &form).await?,
         GrantType::ClientCredentials => client_credentials::grant(&app, &client, &form)?,
         GrantType::TokenExchange => token_exchange::grant(&app, &client, &form).await?,
+        GrantType::Ciba => ciba::grant(&app, &client, &form).await?,
     };
     app.metrics.token_issued(grant.as_str());
     Ok(response.into_response())

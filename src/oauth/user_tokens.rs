@@ -47,7 +47,8 @@ pub struct UserTokens {
 pub struct Delegation {
     pub grant_id: String,
     pub actor_sub: String,
-    pub sid: String,
+    /// The delegated session in the app; `None` for a program agent's CIBA tokens.
+    pub sid: Option<String>,
     /// The grant's `expires_at`: nothing issued lives longer.
     pub expires_at: i64,
 }
@@ -118,7 +119,7 @@ impl UserTokens {
                 revoked_at: None,
                 grant_id: delegation.map(|d| d.grant_id.clone()),
                 actor_sub: delegation.map(|d| d.actor_sub.clone()),
-                sid: delegation.map(|d| d.sid.clone()),
+                sid: delegation.and_then(|d| d.sid.clone()),
             };
             (token, row)
         });
@@ -128,7 +129,7 @@ impl UserTokens {
             refresh,
             scopes: grant.scopes,
             nonce: grant.nonce,
-            sid: grant.delegation.map(|d| d.sid),
+            sid: grant.delegation.and_then(|d| d.sid),
         }
     }
 

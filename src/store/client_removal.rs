@@ -1,12 +1,13 @@
 //! Removing a client (`behalf client remove`, docs/contract.md "Command line"):
 //! refused while a grant through it is active; otherwise, in one transaction, its
 //! recorded access tokens are revoked and its consents, codes, refresh tokens,
-//! access requests, ended grants and the client row are deleted. The audit
-//! trail keeps every event about them.
+//! access requests, ended grants, CIBA requests and the client row are
+//! deleted, and a program agent's agent account with it. The audit trail
+//! keeps every event about them.
 
 use super::schema::{
-    access_requests, app_consents, authorization_codes, clients, grants, issued_tokens,
-    refresh_tokens,
+    access_requests, app_consents, authorization_codes, ciba_requests, clients, grants,
+    issued_tokens, refresh_tokens, users,
 };
 use super::{AnyConnection, StoreError};
 use diesel::prelude::*;
@@ -25,13 +26,14 @@ pub fn remove_client(
     client_id: &str,
     now: i64,
 ) -> Result<ClientRemoval, StoreError> {
-    let exists: i64 = clients::table
-        .filter(clients::client_id.eq(client_id))
-        .count()
-        .get_result(conn)?;
-    if exists == 0 {
+    let program_agent: Option<bool> = clients::table
+        .find(client_id)
+        .select(clients::program_agent)
+        .get_result(conn)
+        .optional()?;
+    let Some(program_agent) = program_agent else {
         return Ok(ClientRemoval::NoSuchClient);
-    }
+    };
     let active: i64 = grants::table
         .filter(grants::client_id.eq(client_id))
         .filter(grants::revoked_at.is_null())
@@ -57,6 +59,12 @@ pub fn remove_client(
     diesel::delete(access_requests::table.filter(access_requests::client_id.eq(client_id)))
         .execute(conn)?;
     diesel::delete(grants::table.filter(grants::client_id.eq(client_id))).execute(conn)?;
+    diesel::delete(ciba_requests::table.filter(ciba_requests::client_id.eq(client_id)))
+        .execute(conn)?;
+    if program_agent {
+        // Its agent account: no grant or request names it any more.
+        diesel::delete(users::table.filter(users::sub.eq(client_id))).execute(conn)?;
+    }
     diesel::delete(clients::table.filter(clients::client_id.eq(client_id))).execute(conn)?;
     Ok(ClientRemoval::Removed)
 }

@@ -23,6 +23,12 @@ pub struct ClientRow {
     pub initiate_login_uri: Option<String>,
     /// OIDC Back-Channel Logout 1.0 §2.2: where logout tokens go when a delegated session ends.
     pub backchannel_logout_uri: Option<String>,
+    /// An agent that is a program: it asks users with CIBA and acts in its own name.
+    pub program_agent: bool,
+    /// CIBA Core §5: `poll` or `ping`.
+    pub ciba_mode: Option<String>,
+    /// CIBA Core §10.2: where a ping goes.
+    pub ciba_notification_endpoint: Option<String>,
 }
 
 impl ClientRow {

@@ -28,6 +28,7 @@ pub mod app_consents;
 pub mod audit_events;
 pub mod authorization_codes;
 pub mod chain_key;
+pub mod ciba_requests;
 pub mod client_removal;
 pub mod clients;
 pub mod delegated_sessions;

@@ -16,6 +16,9 @@ diesel::table! {
         delegated_sign_in -> Bool,
         initiate_login_uri -> Nullable<Text>,
         backchannel_logout_uri -> Nullable<Text>,
+        program_agent -> Bool,
+        ciba_mode -> Nullable<Text>,
+        ciba_notification_endpoint -> Nullable<Text>,
     }
 }
 
@@ -246,6 +249,20 @@ diesel::table! {
         id -> Text,
         url -> Text,
         audience -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    ciba_requests (auth_req_id_hash) {
+        auth_req_id_hash -> Text,
+        request_id -> Text,
+        client_id -> Text,
+        poll_interval -> Integer,
+        polled_at -> Nullable<BigInt>,
+        issued_at -> Nullable<BigInt>,
+        sealed_auth_req_id -> Nullable<Binary>,
+        sealed_notification_token -> Nullable<Binary>,
         created_at -> BigInt,
     }
 }

@@ -138,6 +138,17 @@ impl KeyRing {
         }
     }
 
+    /// `plaintext` sealed under the key-encryption key, bound to `context`
+    /// (for what must be kept but never stored in the clear).
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
+        self.kek.seal(plaintext, context)
+    }
+
+    /// What `seal` sealed with `context`.
+    pub fn open(&self, sealed: &[u8], context: &str) -> Result<Vec<u8>, super::kek::UnsealError> {
+        self.kek.open(sealed, context)
+    }
+
     pub fn snapshot(&self) -> Arc<KeySet> {
         self.current.read().expect("key ring lock").clone()
     }

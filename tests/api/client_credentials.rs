@@ -124,6 +124,9 @@ async fn a_public_client_cannot_use_client_credentials() {
         delegated_sign_in: false,
         initiate_login_uri: None,
         backchannel_logout_uri: None,
+        program_agent: false,
+        ciba_mode: None,
+        ciba_notification_endpoint: None,
     };
     app.state.db.run(move |c| row.insert(c)).await.unwrap();
     let (status, _, body) = app

@@ -24,9 +24,19 @@ async fn both_metadata_documents_describe_the_same_issuer_and_endpoints() {
             "authorization_code",
             "refresh_token",
             "client_credentials",
-            "urn:ietf:params:oauth:grant-type:token-exchange"
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+            "urn:openid:params:grant-type:ciba"
         ])
     );
+    assert_eq!(
+        oidc["backchannel_authentication_endpoint"],
+        app.url("/bc-authorize")
+    );
+    assert_eq!(
+        oidc["backchannel_token_delivery_modes_supported"],
+        serde_json::json!(["poll", "ping"])
+    );
+    assert_eq!(oidc["backchannel_user_code_parameter_supported"], false);
     assert_eq!(oidc["introspection_endpoint"], app.url("/introspect"));
     assert_eq!(
         oidc["access_token_signing_alg_values_supported"],

@@ -12,6 +12,7 @@ mod authorization_flow;
 mod authorize_errors;
 mod backchannel_logout;
 mod cache_and_body_limits;
+mod ciba;
 mod cli;
 mod cli_operator;
 mod client_credentials;

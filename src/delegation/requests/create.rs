@@ -191,6 +191,23 @@ pub async fn create(
     client: &Client,
     new: NewRequest,
 ) -> Result<RequestView, RequestRefused> {
+    let waits = policy.request_ttl_seconds;
+    create_then(db, policy, now, agent, client, new, waits, |_, _| Ok(())).await
+}
+
+/// As `create`, the request waiting `waits` seconds for an answer, and `then`
+/// called with the new row in the same transaction (a CIBA request's own row).
+#[allow(clippy::too_many_arguments)]
+pub async fn create_then(
+    db: &Database,
+    policy: &Policy,
+    now: i64,
+    agent: &UserRow,
+    client: &Client,
+    new: NewRequest,
+    waits: i64,
+    then: impl FnOnce(&mut AnyConnection, &AccessRequestRow) -> Result<(), StoreError> + Send + 'static,
+) -> Result<RequestView, RequestRefused> {
     let asked = decide_new_request(policy, client, new)?;
     let row = AccessRequestRow {
         id: random::identifier(),
@@ -203,19 +220,26 @@ pub async fn create(
         ticket: asked.ticket,
         status: RequestState::Pending.as_str().into(),
         created_at: now,
-        expires_at: now + policy.request_ttl_seconds,
+        expires_at: now + waits,
         decided_at: None,
         grant_id: None,
         apps: asked.apps.join(" "),
     };
     let (agent, subject) = (agent.clone(), asked.subject);
     let max_pending = policy.max_pending_requests_per_agent;
-    db.transaction(move |c| record_request(c, &agent, &subject, max_pending, row, now))
-        .await
-        .map_err(|e| match e {
-            TxError::Abort(refused) => refused,
-            TxError::Store(e) => RequestRefused::from(Refusal::from(e)),
-        })
+    db.transaction(move |c| {
+        let view = record_request(c, &agent, &subject, max_pending, row, now)?;
+        let row = AccessRequestRow::find(c, &view.id)?.ok_or_else(|| {
+            TxError::Store(StoreError::Unavailable("the request just written".into()))
+        })?;
+        then(c, &row)?;
+        Ok(view)
+    })
+    .await
+    .map_err(|e| match e {
+        TxError::Abort(refused) => refused,
+        TxError::Store(e) => RequestRefused::from(Refusal::from(e)),
+    })
 }
 
 fn record_request(

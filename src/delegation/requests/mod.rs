@@ -12,7 +12,7 @@ pub mod status;
 pub use answer::{Answer, Decision, answer, cancel, decide_answer};
 pub use create::{
     Asked, NO_SUCH_USER, NewRequest, OWN_ACCOUNT, RequestField, RequestRefused, SHARED_EMAIL,
-    create, decide_new_request,
+    create, create_then, decide_new_request,
 };
 pub use list::{decide_filter, list};
 pub use status::RequestStatus;
