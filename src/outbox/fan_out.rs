@@ -8,7 +8,9 @@
 //! - a mail to the user (a request asked of them, each step of a grant over
 //!   them) or to the agent (the answer to its request), when they have an
 //!   address;
-//! - for `grant.ended`, a Security Event Token to every receiver.
+//! - for `grant.ended`, a Security Event Token to every receiver;
+//! - for the answer to a program agent's backchannel request in ping mode,
+//!   its ping (CIBA Core §10.2).
 //!
 //! Only the database is touched here: a slow or failing destination can
 //! delay nothing but its own row (docs/security.md N5).
@@ -18,6 +20,8 @@ use crate::delegation::grants::{self, GrantStatus};
 use crate::delegation::requests::{self, RequestStatus};
 use crate::store::access_requests::AccessRequestRow;
 use crate::store::audit_events;
+use crate::store::ciba_requests::CibaRequestRow;
+use crate::store::clients::ClientRow;
 use crate::store::events::{EventRow, EventType};
 use crate::store::grants::GrantRow;
 use crate::store::outbox::{OutboxKind, OutboxRow};
@@ -250,6 +254,9 @@ fn deliveries(
             now,
         ));
     }
+    if matches!(kind, EventType::RequestApproved | EventType::RequestDenied) {
+        rows.extend(ciba_ping(conn, &event.subject_id, now)?);
+    }
     if kind == EventType::GrantEnded {
         for receiver in SetReceiverRow::all(conn)? {
             let payload =
@@ -264,6 +271,31 @@ fn deliveries(
         }
     }
     Ok(rows)
+}
+
+/// The ping of a program agent in ping mode whose backchannel request
+/// `request_id` was answered (CIBA Core §10.2), if it is one.
+fn ciba_ping(
+    conn: &mut AnyConnection,
+    request_id: &str,
+    now: i64,
+) -> Result<Option<OutboxRow>, StoreError> {
+    let Some(ciba) = CibaRequestRow::for_request(conn, request_id)? else {
+        return Ok(None);
+    };
+    if ciba.sealed_notification_token.is_none() {
+        return Ok(None);
+    }
+    let endpoint =
+        ClientRow::find(conn, &ciba.client_id)?.and_then(|c| c.ciba_notification_endpoint);
+    Ok(endpoint.map(|endpoint| {
+        let payload = json!({"ciba": ciba.auth_req_id_hash}).to_string();
+        let mut row =
+            OutboxRow::for_event(OutboxKind::CibaPing, &endpoint, payload, request_id, now);
+        // Not an event's delivery: the ping names the request itself.
+        row.event_id = None;
+        row
+    }))
 }
 
 /// The mail address of `recipient` of the request or grant `subject_id`, if they have one.

@@ -17,6 +17,7 @@
 //! instance lapses and the row is sent again: a receiver may see a message
 //! twice, with the same id (a logout token's `jti`).
 
+mod ciba_ping;
 mod email;
 pub mod fan_out;
 mod security_event;

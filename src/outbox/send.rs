@@ -5,7 +5,7 @@
 //! is delivered only by a 200 or 204 (Back-Channel Logout 1.0 §2.8). What an
 //! attempt failed with is said in words, never with the message.
 
-use super::{email, security_event, webhook};
+use super::{ciba_ping, email, security_event, webhook};
 use crate::app::App;
 use crate::oauth::backchannel_logout;
 use crate::oauth::registration::validate_app_uri;
@@ -45,6 +45,7 @@ pub async fn send(app: &App, client: &reqwest::Client, row: &OutboxRow) -> Resul
         OutboxKind::SecurityEvent => {
             security_event::send(app, client, row, &event_of(app, row).await?).await
         }
+        OutboxKind::CibaPing => ciba_ping::send(app, client, row).await,
     }
 }
 

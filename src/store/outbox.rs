@@ -22,6 +22,9 @@ pub enum OutboxKind {
     /// A Security Event Token (RFC 8417) pushed per RFC 8935 to a receiver
     /// (`payload`: `{"receiver": id, "audience": aud}`).
     SecurityEvent,
+    /// A CIBA ping (CIBA Core §10.2) to a program agent's notification
+    /// endpoint (`payload`: `{"ciba": <auth_req_id_hash>}`).
+    CibaPing,
 }
 
 impl OutboxKind {
@@ -31,6 +34,7 @@ impl OutboxKind {
             Self::Webhook => "webhook",
             Self::Email => "email",
             Self::SecurityEvent => "security_event",
+            Self::CibaPing => "ciba_ping",
         }
     }
 
@@ -40,6 +44,7 @@ impl OutboxKind {
             "webhook" => Some(Self::Webhook),
             "email" => Some(Self::Email),
             "security_event" => Some(Self::SecurityEvent),
+            "ciba_ping" => Some(Self::CibaPing),
             _ => None,
         }
     }

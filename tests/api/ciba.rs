@@ -91,7 +91,7 @@ impl Assistant {
         (status, body)
     }
 
-    /// The id of alice's request waiting on `/account`.
+    /// The id of the one request waiting on alice's `/account`.
     async fn waiting_request(&self) -> String {
         let id: String = self
             .app
@@ -101,8 +101,8 @@ impl Assistant {
                 use behalf::store::schema::access_requests as t;
                 use diesel::prelude::*;
                 Ok(t::table
+                    .filter(t::status.eq("pending"))
                     .select(t::id)
-                    .order(t::created_at.desc())
                     .first(c)?)
             })
             .await
@@ -556,4 +556,128 @@ fn client_add_program_agent_makes_its_agent_account_and_refuses_what_cannot_work
         !behalf(&db, &["user", "show", "assistant"]).status.success(),
         "its account went with it"
     );
+}
+
+/// One ping the assistant's notification endpoint received: its
+/// `Authorization` header and its JSON body.
+type Ping = (Option<String>, Value);
+
+/// The assistant's notification endpoint: an HTTP server on 127.0.0.1, port 0.
+async fn notification_endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Ping>>>) {
+    use axum::http::HeaderMap;
+    let got: std::sync::Arc<std::sync::Mutex<Vec<Ping>>> = Default::default();
+    let inbox = got.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/ciba", listener.local_addr().unwrap());
+    let router = axum::Router::new().route(
+        "/ciba",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let inbox = inbox.clone();
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                inbox.lock().unwrap().push((auth, body));
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, got)
+}
+
+async fn pinged(got: &std::sync::Mutex<Vec<Ping>>, count: usize) -> Vec<Ping> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let pings = got.lock().unwrap().clone();
+        if pings.len() >= count {
+            return pings;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} of {count} pings",
+            pings.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn in_ping_mode_the_answer_is_pinged_with_the_clients_token_then_collected() {
+    let scene = World::new().user("alice").build().await;
+    let app = scene.app;
+    let (endpoint, got) = notification_endpoint().await;
+    let (row, secret) = registration::register(
+        NewClient {
+            client_id: "assistant".into(),
+            grant_types: vec![CIBA.into()],
+            scopes: ["openid", "read"].map(String::from).to_vec(),
+            name: Some("Invoice Assistant".into()),
+            program_agent: true,
+            ciba_mode: Some("ping".into()),
+            ciba_notification_endpoint: Some(endpoint),
+            ..NewClient::default()
+        },
+        app.clock_now(),
+    )
+    .unwrap();
+    let agent = registration::program_agent_account(&row, app.clock_now());
+    app.state
+        .db
+        .run(move |c| {
+            row.insert(c)?;
+            agent.insert(c)
+        })
+        .await
+        .unwrap();
+    let a = Assistant {
+        app,
+        secret: secret.unwrap().expose().clone(),
+    };
+    let mut form = alice_for_an_hour().to_vec();
+    let (status, body) = a.ask(&form).await;
+    assert_eq!(
+        (status, error_of(&body)),
+        (StatusCode::BAD_REQUEST, "invalid_request"),
+        "ping mode needs client_notification_token: {body}"
+    );
+    form.push(("client_notification_token", "tell-me-8f3a9c"));
+    let (status, asked) = a.ask(&form).await;
+    assert_eq!(status, StatusCode::OK, "{asked}");
+    let auth_req_id = asked["auth_req_id"].as_str().unwrap();
+
+    approve_on_the_screen(&a.app, "alice", &a.waiting_request().await).await;
+    let pings = pinged(&got, 1).await;
+    assert_eq!(pings[0].0.as_deref(), Some("Bearer tell-me-8f3a9c"));
+    assert_eq!(pings[0].1, serde_json::json!({"auth_req_id": auth_req_id}));
+    let (status, tokens) = a.poll(auth_req_id).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(
+        jwt_claims(tokens["access_token"].as_str().unwrap())["act"]["sub"],
+        "assistant"
+    );
+
+    let mut again = alice_for_an_hour().to_vec();
+    again.push(("client_notification_token", "tell-me-again"));
+    let (_, asked) = a.ask(&again).await;
+    let declined = asked["auth_req_id"].as_str().unwrap();
+    let alice = signed_in_to_account(&a.app, "alice").await;
+    let page = alice.get("/account").await;
+    let id = a.waiting_request().await;
+    let denied = alice
+        .post(&format!("/account/requests/{id}/deny"), &[csrf(&page)])
+        .await;
+    assert_eq!(
+        denied.status,
+        StatusCode::SEE_OTHER,
+        "{asked} {}",
+        denied.body
+    );
+    let pings = pinged(&got, 2).await;
+    assert_eq!(pings[1].0.as_deref(), Some("Bearer tell-me-again"));
+    assert_eq!(pings[1].1["auth_req_id"], declined);
+    let (_, body) = a.poll(declined).await;
+    assert_eq!(error_of(&body), "access_denied");
 }
