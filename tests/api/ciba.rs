@@ -18,9 +18,15 @@ const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 /// "Invoice Assistant", a program agent in poll mode; its secret.
 async fn add_assistant(app: &TestApp) -> String {
-    let (row, secret) = registration::register(
+    add_program_agent(app, "assistant").await
+}
+
+/// A program agent `id` in poll mode, named "Invoice Assistant"; its secret.
+async fn add_program_agent(app: &TestApp, id: &str) -> String {
+    register(
+        app,
         NewClient {
-            client_id: "assistant".into(),
+            client_id: id.into(),
             grant_types: vec![CIBA.into(), "client_credentials".into(), EXCHANGE.into()],
             scopes: ["openid", "read", "write", "agent"]
                 .map(String::from)
@@ -29,9 +35,13 @@ async fn add_assistant(app: &TestApp) -> String {
             program_agent: true,
             ..NewClient::default()
         },
-        app.clock_now(),
     )
-    .unwrap();
+    .await
+}
+
+/// Registers `new` as `behalf client add` does, with its agent account; its secret.
+async fn register(app: &TestApp, new: NewClient) -> String {
+    let (row, secret) = registration::register(new, app.clock_now()).unwrap();
     let agent = registration::program_agent_account(&row, app.clock_now());
     app.state
         .db
@@ -609,7 +619,8 @@ async fn in_ping_mode_the_answer_is_pinged_with_the_clients_token_then_collected
     let scene = World::new().user("alice").build().await;
     let app = scene.app;
     let (endpoint, got) = notification_endpoint().await;
-    let (row, secret) = registration::register(
+    let secret = register(
+        &app,
         NewClient {
             client_id: "assistant".into(),
             grant_types: vec![CIBA.into()],
@@ -620,22 +631,9 @@ async fn in_ping_mode_the_answer_is_pinged_with_the_clients_token_then_collected
             ciba_notification_endpoint: Some(endpoint),
             ..NewClient::default()
         },
-        app.clock_now(),
     )
-    .unwrap();
-    let agent = registration::program_agent_account(&row, app.clock_now());
-    app.state
-        .db
-        .run(move |c| {
-            row.insert(c)?;
-            agent.insert(c)
-        })
-        .await
-        .unwrap();
-    let a = Assistant {
-        app,
-        secret: secret.unwrap().expose().clone(),
-    };
+    .await;
+    let a = Assistant { app, secret };
     let mut form = alice_for_an_hour().to_vec();
     let (status, body) = a.ask(&form).await;
     assert_eq!(
@@ -680,4 +678,45 @@ async fn in_ping_mode_the_answer_is_pinged_with_the_clients_token_then_collected
     assert_eq!(pings[1].1["auth_req_id"], declined);
     let (_, body) = a.poll(declined).await;
     assert_eq!(error_of(&body), "access_denied");
+}
+
+#[tokio::test]
+async fn the_tokens_never_outlive_a_short_grant_and_only_the_asking_client_collects_them() {
+    let a = assistant().await;
+    let mut form = alice_for_an_hour().to_vec();
+    form.retain(|(n, _)| *n != "duration");
+    form.push(("duration", "600"));
+    let (_, asked) = a.ask(&form).await;
+    let auth_req_id = asked["auth_req_id"].as_str().unwrap().to_string();
+    approve_on_the_screen(&a.app, "alice", &a.waiting_request().await).await;
+
+    let helper = add_program_agent(&a.app, "helper").await;
+    let (status, _, stolen) = a
+        .app
+        .post_token(
+            Some(("helper", &helper)),
+            &[("grant_type", CIBA), ("auth_req_id", &auth_req_id)],
+        )
+        .await;
+    assert_eq!(
+        (status, error_of(&stolen)),
+        (StatusCode::BAD_REQUEST, "invalid_grant"),
+        "P1: {stolen}"
+    );
+
+    let (status, tokens) = a.poll(&auth_req_id).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the other client's try did not use it up: {tokens}"
+    );
+    let grant_ends = a.app.clock_now() + 600;
+    let access = jwt_claims(tokens["access_token"].as_str().unwrap());
+    let id_token = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(
+        access["exp"], grant_ends,
+        "P2: bounded by the grant, not the 1-hour token life"
+    );
+    assert!(id_token["exp"].as_i64().unwrap() <= grant_ends);
+    assert_eq!(tokens["expires_in"], 600);
 }
