@@ -214,6 +214,7 @@ pub async fn open_database(
         .run(|c| {
             Ok(
                 !SigningKeyRow::all(c)?.is_empty()
+                    || !crate::store::webhooks::WebhookRow::all(c)?.is_empty()
                     || audit_events::first_of_era(c, None)?.is_some(),
             )
         })

@@ -19,9 +19,9 @@
 
 mod email;
 pub mod fan_out;
-mod security_event;
+pub mod security_event;
 mod send;
-mod webhook;
+pub mod webhook;
 
 use crate::app::{App, AppState};
 use crate::store::outbox::OutboxRow;

@@ -130,6 +130,12 @@ impl KeyRing {
         }
     }
 
+    /// The key-encryption key, for the other secrets sealed under it (a
+    /// webhook's signing secret: `outbox::webhook`).
+    pub fn kek(&self) -> &KeyEncryptionKey {
+        &self.kek
+    }
+
     fn algorithm(&self, purpose: Purpose) -> Algorithm {
         match purpose {
             Purpose::AccessToken => self.access_token_alg,
