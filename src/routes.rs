@@ -9,7 +9,9 @@ use crate::delegation::consent_screen::{activity_page, allow_support, forms, hom
 use crate::delegation::console;
 use crate::delegation::{api, api_lists};
 use crate::oauth::authorize::{act_as, app_consent, endpoint};
-use crate::oauth::{discovery, introspection, jwks, revocation, token_endpoint, userinfo};
+use crate::oauth::{
+    discovery, introspection, jwks, revocation, ssf_configuration, token_endpoint, userinfo,
+};
 use crate::openapi;
 use crate::ops::{health, metrics};
 use crate::web::{no_store, not_found, pages, request_log, too_large, uri_guard};
@@ -103,6 +105,10 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .route(
             "/.well-known/oauth-authorization-server",
             get(discovery::authorization_server),
+        )
+        .route(
+            "/.well-known/ssf-configuration",
+            get(ssf_configuration::ssf_configuration),
         )
         .route("/jwks.json", get(jwks::jwks))
         .route("/authorize", get(endpoint::get).post(endpoint::post))

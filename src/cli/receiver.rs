@@ -57,7 +57,11 @@ pub async fn run(settings: &Settings, command: ReceiverCommand) -> Result<(), St
             Ok(())
         }
         ReceiverCommand::List => {
-            for receiver in db.run(SetReceiverRow::all).await.map_err(|e| e.to_string())? {
+            for receiver in db
+                .run(SetReceiverRow::all)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 println!("{}", listed(&receiver));
             }
             Ok(())

@@ -81,8 +81,7 @@ pub async fn run(settings: &Settings, command: WebhookCommand) -> Result<(), Str
                         };
                         WebhookRow::remove(c, &lookup)?;
                         let payload = hook.delivery_payload();
-                        OutboxRow::abandon(c, OutboxKind::Webhook, &payload, REMOVED, now)
-                            .map(Some)
+                        OutboxRow::abandon(c, OutboxKind::Webhook, &payload, REMOVED, now).map(Some)
                     })
                 })
                 .await

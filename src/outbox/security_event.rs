@@ -11,6 +11,7 @@
 
 use super::send::in_words;
 use crate::app::App;
+use crate::oauth::ssf_configuration::SESSION_REVOKED;
 use crate::store::events::{EventRow, EventType};
 use crate::store::outbox::OutboxRow;
 use crate::tokens::jws;
@@ -25,11 +26,6 @@ use serde_json::{Value, json};
 pub const TYP: &str = "secevent+jwt";
 /// The body's media type (RFC 8935 §2).
 pub const CONTENT_TYPE_SET: &str = "application/secevent+jwt";
-/// The one event type sent: CAEP 1.0 §3.1, session revoked.
-pub const SESSION_REVOKED: &str =
-    "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
-/// The delivery method of RFC 8935, as the SSF configuration names it.
-pub const PUSH_DELIVERY: &str = "urn:ietf:rfc:8935";
 
 /// What an outbox row of this kind holds: the receiver, never a token.
 #[derive(Deserialize)]
@@ -136,7 +132,12 @@ mod tests {
 
     #[test]
     fn a_set_says_which_grant_ended_when_and_who_ended_it() {
-        let claims = claims("https://id.example", "https://api.example", &ended("user"), 1005);
+        let claims = claims(
+            "https://id.example",
+            "https://api.example",
+            &ended("user"),
+            1005,
+        );
         assert_eq!(
             claims.unwrap(),
             json!({
