@@ -196,7 +196,11 @@ async fn security_event(
         && set.sub_id["format"] == "opaque"
         && let Some(grant) = set.sub_id["id"].as_str()
     {
-        config.ended_grants.write().unwrap().insert(grant.to_string());
+        config
+            .ended_grants
+            .write()
+            .unwrap()
+            .insert(grant.to_string());
         println!("grant {grant} ended: its delegated tokens are refused from now on");
     }
     (StatusCode::ACCEPTED, Json(json!({})))
