@@ -158,7 +158,7 @@ async fn when_alice_ends_the_grant_the_shop_gets_a_logout_token_within_5_seconds
     let as_bearer = app
         .http
         .get(app.url("/userinfo"))
-        .bearer_auth(&logout_token(&got[0]))
+        .bearer_auth(logout_token(&got[0]))
         .send()
         .await
         .unwrap();
