@@ -37,7 +37,9 @@ struct Config {
     introspection: Option<(String, String)>,
     http: reqwest::Client,
     jwks: RwLock<JwkSet>,
-    /// Grants a SET said ended: their delegated tokens are refused.
+    /// Grants a SET said ended: their delegated tokens are refused. In memory
+    /// here; a real server keeps them as long as a token of the grant may live
+    /// (the delegated-token lifetime), on every instance.
     ended_grants: RwLock<HashSet<String>>,
 }
 

@@ -165,6 +165,49 @@ async fn when_the_agent_ends_a_grant_the_set_names_an_admin() {
 }
 
 #[tokio::test]
+async fn when_alice_is_disabled_her_grants_set_names_an_admin() {
+    let receiver = set_endpoint(&[]).await;
+    let d = desk().await;
+    add_receiver(&d.app, &receiver.url, AUDIENCE).await;
+    let grant = approve(&d, "read", 3600).await;
+    let disabled = behalf_cli(&d.app, &["user", "disable", "alice"]).await;
+    assert!(disabled.status.success(), "{disabled:?}");
+    // The command ends the grant at the system's time; the server's clock is
+    // the test's, started with it: bring it to the command's time.
+    let start = Instant::now();
+    let event = loop {
+        let grant = grant.clone();
+        let found = d
+            .app
+            .state
+            .db
+            .run(move |c| {
+                Ok(events::table
+                    .filter(events::subject_id.eq(grant))
+                    .filter(events::event_type.eq("grant.ended"))
+                    .filter(events::dropped_at.is_null())
+                    .select(EventRow::as_select())
+                    .load(c)?)
+            })
+            .await
+            .unwrap();
+        if let Some(event) = found.into_iter().find(|e| e.data.is_some()) {
+            break event;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no grant.ended event"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    d.app
+        .clock
+        .advance((event.due_at - d.app.clock_now()).max(0));
+    let got = receiver.wait_for(1, Duration::from_secs(5)).await;
+    assert_session_revoked(&d, &got[0], &grant, "admin").await;
+}
+
+#[tokio::test]
 async fn when_a_grant_expires_the_set_names_policy_and_the_expiry_time() {
     let receiver = set_endpoint(&[]).await;
     let d = desk().await;
