@@ -97,14 +97,14 @@ fn assert_standard(hook: &Webhook, delivery: &Delivery) {
         assert!(body.get(key).is_some(), "{key} in {body}");
     }
     assert!(
-        chrono_like(body["timestamp"].as_str().unwrap()),
+        is_rfc3339_utc(body["timestamp"].as_str().unwrap()),
         "{}",
         body["timestamp"]
     );
 }
 
 /// RFC 3339 UTC as behalf writes it: `2026-12-01T09:00:00Z`.
-fn chrono_like(text: &str) -> bool {
+fn is_rfc3339_utc(text: &str) -> bool {
     text.len() == 20 && text.ends_with('Z') && text.as_bytes()[10] == b'T'
 }
 
