@@ -3,8 +3,8 @@
 //! each attempt with the security-event key (ES256), header
 //! `typ: secevent+jwt` (RFC 8417 §2.3) and `kid`; claims `iss`, `iat` (the
 //! attempt), `jti` (the event's id, the same on every attempt, so a receiver
-//! drops a repeat), `aud` (the receiver's audience), `sub_id` (RFC 9493 §3.2.1
-//! opaque: the grant's id) and `events` with the CAEP session-revoked event:
+//! drops a repeat), `aud` (the receiver's audience), `sub_id` (RFC 9493, the opaque
+//! format: the grant's id) and `events` with the CAEP session-revoked event:
 //! when the grant ended and who ended it (`user`; `admin` for the agent or a
 //! disabled user; `policy` for its expiry). The push (RFC 8935 §2) is a `POST`
 //! of the token as `application/secevent+jwt`; only a 202 delivers (§2.2).
