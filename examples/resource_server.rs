@@ -4,6 +4,14 @@
 //! (`act`, RFC 8693 §4.1). With client credentials it also asks introspection
 //! (RFC 7662), which sees a grant ended a moment ago and names the user.
 //!
+//! It also receives behalf's Security Event Tokens (RFC 8417) pushed to
+//! `POST /security-events` (RFC 8935): it verifies each (ES256 with the JWKS
+//! key of its `kid`, `typ` secevent+jwt, `iss`, `aud` its own audience),
+//! answers 202, and from then on refuses every delegated token of the grant
+//! it names (CAEP session revoked, `sub_id` the grant), without asking
+//! introspection. Register it with
+//! `behalf receiver add http://127.0.0.1:3001/security-events --audience AUD`.
+//!
 //!     cargo run --release -- serve --demo       # in one shell
 //!     BEHALF_RS_CLIENT=demo-api BEHALF_RS_SECRET=demo-api-secret-for-local-trials-only \
 //!       cargo run --example resource_server     # in another; listens on 127.0.0.1:3001
@@ -11,13 +19,17 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
+
+/// The CAEP event a SET carries when a grant ends.
+const SESSION_REVOKED: &str = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
 
 struct Config {
     issuer: String,
@@ -25,6 +37,10 @@ struct Config {
     introspection: Option<(String, String)>,
     http: reqwest::Client,
     jwks: RwLock<JwkSet>,
+    /// Grants a SET said ended: their delegated tokens are refused. In memory
+    /// here; a real server keeps them as long as a token of the grant may live
+    /// (the delegated-token lifetime), on every instance.
+    ended_grants: RwLock<HashSet<String>>,
 }
 
 #[derive(Deserialize)]
@@ -57,9 +73,19 @@ fn reject(why: &str) -> (StatusCode, Json<Value>) {
 
 /// Local validation: the key by `kid` from the JWKS, fetched again once for an unknown `kid`.
 async fn validate(config: &Config, token: &str) -> Result<Claims, String> {
+    verify(config, token, "at+jwt", true).await
+}
+
+/// A JWT of `typ` signed by behalf for this server; `exp` checked when `expires`.
+async fn verify<C: serde::de::DeserializeOwned>(
+    config: &Config,
+    token: &str,
+    typ: &str,
+    expires: bool,
+) -> Result<C, String> {
     let header = decode_header(token).map_err(|e| e.to_string())?;
-    if header.typ.as_deref() != Some("at+jwt") {
-        return Err("not an access token".into());
+    if header.typ.as_deref() != Some(typ) {
+        return Err(format!("not a {typ}"));
     }
     let kid = header.kid.ok_or("no kid")?;
     if config.jwks.read().unwrap().find(&kid).is_none() {
@@ -73,7 +99,12 @@ async fn validate(config: &Config, token: &str) -> Result<Claims, String> {
     let mut validation = Validation::new(Algorithm::ES256);
     validation.set_issuer(&[&config.issuer]);
     validation.set_audience(&[&config.audience]);
-    decode::<Claims>(token, &key, &validation)
+    if !expires {
+        // A SET has no `exp` (RFC 8417 §2.2): it says something happened.
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["iss", "aud", "iat", "jti"]);
+    }
+    decode::<C>(token, &key, &validation)
         .map(|d| d.claims)
         .map_err(|e| e.to_string())
 }
@@ -88,6 +119,11 @@ async fn account(
         .and_then(|v| v.strip_prefix("Bearer "))
         .ok_or_else(|| reject("no bearer token"))?;
     let claims = validate(&config, token).await.map_err(|e| reject(&e))?;
+    if let Some(grant) = &claims.grant_id
+        && config.ended_grants.read().unwrap().contains(grant)
+    {
+        return Err(reject(&format!("grant {grant} has ended")));
+    }
     let mut who = claims.sub.clone();
     if let Some((client, secret)) = &config.introspection {
         let answer: Value = config
@@ -130,6 +166,48 @@ async fn account(
     })))
 }
 
+#[derive(Deserialize)]
+struct SecurityEvent {
+    sub_id: Value,
+    events: serde_json::Map<String, Value>,
+}
+
+/// `POST /security-events` (RFC 8935 §2): a SET verified, then 202; a grant
+/// it says ended is remembered. A SET that does not verify is a 400 with
+/// `invalid_request` or `invalid_key` (RFC 8935 §2.3, §2.4).
+async fn security_event(
+    State(config): State<Arc<Config>>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, Json<Value>) {
+    let refuse = |err: &str, why: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"err": err, "description": why})),
+        )
+    };
+    let media = headers.get("content-type").and_then(|v| v.to_str().ok());
+    if media != Some("application/secevent+jwt") {
+        return refuse("invalid_request", "not application/secevent+jwt");
+    }
+    let set: SecurityEvent = match verify(&config, body.trim(), "secevent+jwt", false).await {
+        Ok(set) => set,
+        Err(why) => return refuse("invalid_key", &why),
+    };
+    if set.events.contains_key(SESSION_REVOKED)
+        && set.sub_id["format"] == "opaque"
+        && let Some(grant) = set.sub_id["id"].as_str()
+    {
+        config
+            .ended_grants
+            .write()
+            .unwrap()
+            .insert(grant.to_string());
+        println!("grant {grant} ended: its delegated tokens are refused from now on");
+    }
+    (StatusCode::ACCEPTED, Json(json!({})))
+}
+
 #[tokio::main]
 async fn main() {
     let issuer = std::env::var("BEHALF_ISSUER").unwrap_or_else(|_| "http://127.0.0.1:8080".into());
@@ -141,6 +219,7 @@ async fn main() {
         issuer,
         http: reqwest::Client::new(),
         jwks: RwLock::new(JwkSet { keys: Vec::new() }),
+        ended_grants: RwLock::default(),
     });
     if let Err(e) = fetch_jwks(&config).await {
         eprintln!("cannot fetch the JWKS from {}: {e}", config.issuer);
@@ -156,6 +235,7 @@ async fn main() {
     );
     let app = Router::new()
         .route("/account", get(account))
+        .route("/security-events", post(security_event))
         .with_state(config);
     axum::serve(listener, app).await.expect("serves");
 }

@@ -5,15 +5,17 @@
 //! and `servers` the issuer; it does not change while the process runs, so it
 //! is cacheable and has an `ETag`.
 //!
-//! Where the rest goes when it exists: the support console's state endpoint
-//! is one more handler in `paths(...)`; the webhook payloads go in the
-//! document's `webhooks` (OpenAPI 3.1 §4.8.1), set in `document` beside
-//! `servers`. Neither exists yet.
+//! The webhook payloads are the document's `webhooks` (OpenAPI 3.1 §4.8.1),
+//! one per event type (`webhooks`), set in `document` beside `servers`. The
+//! support console's state endpoint, when documented, is one more handler in
+//! `paths(...)`.
+
+mod webhooks;
 
 use crate::delegation::consent_screen::allow_support;
 use crate::delegation::{api, api_lists};
 use crate::digest;
-use crate::oauth::{discovery, jwks, token_endpoint};
+use crate::oauth::{discovery, jwks, ssf_configuration, token_endpoint};
 use crate::ops::health;
 use axum::body::Body;
 use axum::extract::State;
@@ -44,18 +46,25 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         discovery::openid_configuration,
         discovery::authorization_server,
         jwks::jwks,
+        ssf_configuration::ssf_configuration,
         health::healthz,
         health::readyz,
         openapi_json,
     ),
     // Schemas that only parameters name (those of bodies come with their paths).
-    components(schemas(api_lists::GrantFilterName)),
+    components(schemas(
+        api_lists::GrantFilterName,
+        webhooks::AccessRequestEvent,
+        webhooks::GrantEvent,
+        webhooks::AuditCheckpointEvent,
+    )),
     modifiers(&SecuritySchemes),
     tags(
         (name = "agent", description = "The agent API: a support agent's access requests and the grants it may use (bearer token with scope `agent`)"),
         (name = "account", description = "The signed-in user's account (session cookie and CSRF token)"),
         (name = "oauth", description = "OAuth 2.0 / OpenID Connect"),
         (name = "ops", description = "Health and this document"),
+        (name = "webhooks", description = "What a webhook receives (Standard Webhooks): one per event type"),
     )
 )]
 struct ApiDoc;
@@ -104,6 +113,7 @@ pub fn document(issuer: &str) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc.servers = Some(vec![utoipa::openapi::Server::new(issuer)]);
+    doc.webhooks = Some(webhooks::paths());
     doc
 }
 

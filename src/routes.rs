@@ -10,7 +10,8 @@ use crate::delegation::console;
 use crate::delegation::{api, api_lists, backchannel_authentication};
 use crate::oauth::authorize::{act_as, app_consent, endpoint};
 use crate::oauth::{
-    audit_checkpoint, discovery, introspection, jwks, revocation, token_endpoint, userinfo,
+    audit_checkpoint, discovery, introspection, jwks, revocation, ssf_configuration,
+    token_endpoint, userinfo,
 };
 use crate::openapi;
 use crate::ops::{health, metrics};
@@ -107,6 +108,10 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .route(
             "/.well-known/oauth-authorization-server",
             get(discovery::authorization_server),
+        )
+        .route(
+            "/.well-known/ssf-configuration",
+            get(ssf_configuration::ssf_configuration),
         )
         .route("/jwks.json", get(jwks::jwks))
         .route("/authorize", get(endpoint::get).post(endpoint::post))

@@ -212,10 +212,9 @@ pub async fn open_database(
         .map_err(|e| e.to_string())?;
     let sealed_in_database = db
         .run(|c| {
-            Ok(
-                !SigningKeyRow::all(c)?.is_empty()
-                    || audit_events::first_of_era(c, None)?.is_some(),
-            )
+            Ok(!SigningKeyRow::all(c)?.is_empty()
+                || !crate::store::webhooks::WebhookRow::all(c)?.is_empty()
+                || audit_events::first_of_era(c, None)?.is_some())
         })
         .await
         .map_err(|e| e.to_string())?;

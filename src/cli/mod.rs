@@ -1,5 +1,5 @@
 //! The command line (docs/contract.md "Command line"): `serve`, `migrate`, `user`,
-//! `client`, `keys`, `audit` and `events`. Every command reads the same settings
+//! `client`, `keys`, `audit`, `webhook`, `receiver` and `events`. Every command reads the same settings
 //! and migrates the database itself; the database flags are on every command,
 //! `--listen`, `--issuer` and `--log-format` on `serve` alone. Output meant for scripts goes to stdout,
 //! logs to stderr.
@@ -9,9 +9,11 @@ mod client;
 mod demo;
 mod events;
 mod keys;
+mod receiver;
 mod serve;
 mod timestamp;
 mod user;
+mod webhook;
 
 use crate::config::{LogFormat, Overrides, Settings};
 use crate::store::Database;
@@ -101,6 +103,20 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
+    /// Manage webhooks (Standard Webhooks destinations of events).
+    Webhook {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        command: webhook::WebhookCommand,
+    },
+    /// Manage receivers of Security Event Tokens (RFC 8417, pushed per RFC 8935).
+    Receiver {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(subcommand)]
+        command: receiver::ReceiverCommand,
+    },
     /// See what the outbox has yet to deliver (back-channel logouts).
     Events {
         #[command(flatten)]
@@ -120,6 +136,8 @@ impl Command {
             | Command::Client { database, .. }
             | Command::Keys { database, .. }
             | Command::Audit { database, .. }
+            | Command::Webhook { database, .. }
+            | Command::Receiver { database, .. }
             | Command::Events { database, .. } => (database, None),
         };
         let overrides = Overrides {
@@ -164,6 +182,8 @@ pub fn main() -> ExitCode {
             Command::Client { command, .. } => client::run(&settings, command).await,
             Command::Keys { command, .. } => keys::run(&settings, command).await,
             Command::Audit { command, .. } => audit::run(&settings, command).await,
+            Command::Webhook { command, .. } => webhook::run(&settings, command).await,
+            Command::Receiver { command, .. } => receiver::run(&settings, command).await,
             Command::Events { command, .. } => events::run(&settings, command).await,
         }
     });

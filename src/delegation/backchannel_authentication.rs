@@ -228,8 +228,14 @@ pub async fn authorize(
     };
     let row = match (&asking.notification_token, mode) {
         (Some(token), CibaMode::Ping) => CibaRequestRow {
-            sealed_auth_req_id: Some(app.keys.seal(auth_req_id.as_bytes(), &row.auth_req_id_hash)),
-            sealed_notification_token: Some(app.keys.seal(token.as_bytes(), &row.auth_req_id_hash)),
+            sealed_auth_req_id: Some(
+                app.keys
+                    .kek()
+                    .seal(auth_req_id.as_bytes(), &row.auth_req_id_hash),
+            ),
+            sealed_notification_token: Some(
+                app.keys.kek().seal(token.as_bytes(), &row.auth_req_id_hash),
+            ),
             ..row
         },
         _ => row,

@@ -2,8 +2,9 @@
 //! (RFC 6749 §2.3) and registration rules, scopes (§3.3), audiences (RFC 8707),
 //! the authorization endpoint (§3.1, PKCE), the token endpoint (§3.2) with one
 //! file per grant, introspection (RFC 7662), revocation (RFC 7009), UserInfo
-//! (OIDC Core §5.3), discovery (RFC 8414, OIDC Discovery), the JWKS (RFC 7517) and
-//! back-channel logout tokens (OIDC Back-Channel Logout 1.0).
+//! (OIDC Core §5.3), discovery (RFC 8414, OIDC Discovery), the JWKS (RFC 7517),
+//! back-channel logout tokens (OIDC Back-Channel Logout 1.0) and the Shared
+//! Signals transmitter metadata (`ssf_configuration`).
 
 pub mod audience;
 pub mod audit_checkpoint;
@@ -23,6 +24,7 @@ pub mod registration;
 pub mod revocation;
 pub mod scope;
 pub mod scope_words;
+pub mod ssf_configuration;
 pub mod token_endpoint;
 pub mod token_exchange;
 pub mod token_response;

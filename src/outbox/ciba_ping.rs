@@ -25,6 +25,7 @@ pub async fn send(app: &App, client: &reqwest::Client, row: &OutboxRow) -> Resul
         let sealed = sealed.ok_or("nothing sealed to send")?;
         let plain = app
             .keys
+            .kek()
             .open(sealed, &hash)
             .map_err(|_| "its sealed values do not open under this key")?;
         String::from_utf8(plain).map_err(|_| "its sealed values are not text")

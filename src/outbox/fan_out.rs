@@ -231,11 +231,10 @@ fn deliveries(
     let mut rows = Vec::new();
     for hook in WebhookRow::all(conn)? {
         if hook.hears(kind.as_str()) {
-            let payload = json!({"webhook": hook.id}).to_string();
             rows.push(OutboxRow::for_event(
                 OutboxKind::Webhook,
                 &hook.url,
-                payload,
+                hook.delivery_payload(),
                 &event.id,
                 now,
             ));
@@ -259,12 +258,10 @@ fn deliveries(
     }
     if kind == EventType::GrantEnded {
         for receiver in SetReceiverRow::all(conn)? {
-            let payload =
-                json!({"receiver": receiver.id, "audience": receiver.audience}).to_string();
             rows.push(OutboxRow::for_event(
                 OutboxKind::SecurityEvent,
                 &receiver.url,
-                payload,
+                receiver.delivery_payload(),
                 &event.id,
                 now,
             ));

@@ -11,18 +11,20 @@
 //! `PER_DESTINATION` to one destination, so that a slow destination holds
 //! two slots and never the others'. Before that, each pass turns the due
 //! events into their deliveries (`fan_out`). `send` makes and posts
-//! each message; a 200 or 204 marks the row delivered, anything else counts
-//! an attempt and waits `retry_delay` before the next. Time is `App::clock`'s,
+//! each message; the answer its kind counts as delivered (a logout token: 200
+//! or 204; a webhook: any 2xx; a SET: 202) marks the row delivered, anything
+//! else counts an attempt and waits `retry_delay` before the next. Time is `App::clock`'s,
 //! so a test that moves its clock makes rows due. A claim left by a stopped
 //! instance lapses and the row is sent again: a receiver may see a message
-//! twice, with the same id (a logout token's `jti`).
+//! twice, with the same id (a logout token's `jti`, an event's `webhook-id`
+//! and SET `jti`).
 
 mod ciba_ping;
 mod email;
 pub mod fan_out;
-mod security_event;
+pub mod security_event;
 mod send;
-mod webhook;
+pub mod webhook;
 
 use crate::app::{App, AppState};
 use crate::store::outbox::OutboxRow;

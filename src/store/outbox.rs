@@ -227,6 +227,33 @@ impl OutboxRow {
         Ok(())
     }
 
+    /// The undelivered rows of `kind` holding exactly `payload` (those of
+    /// one webhook or one receiver) will never be sent: marked done at
+    /// `now` with `why` as their last error, so they are neither retried
+    /// nor listed as pending. A claimed row's attempt may still end, but its
+    /// failure cannot make it ready again (`ready` wants no `delivered_at`).
+    /// Call in the transaction that removes the destination. How many.
+    pub fn abandon(
+        conn: &mut AnyConnection,
+        kind: OutboxKind,
+        payload: &str,
+        why: &str,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        Ok(diesel::update(
+            outbox::table
+                .filter(outbox::kind.eq(kind.as_str()))
+                .filter(outbox::payload.eq(payload))
+                .filter(outbox::delivered_at.is_null()),
+        )
+        .set((
+            outbox::delivered_at.eq(now),
+            outbox::last_error.eq(why),
+            outbox::claimed_until.eq(None::<i64>),
+        ))
+        .execute(conn)?)
+    }
+
     /// Every undelivered row (only those tried and failed at least once with
     /// `failed_only`), by when it is due.
     pub fn pending(conn: &mut AnyConnection, failed_only: bool) -> Result<Vec<Self>, StoreError> {

@@ -24,6 +24,19 @@ impl SetReceiverRow {
         Ok(())
     }
 
+    pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Self>, StoreError> {
+        Ok(set_receivers::table
+            .find(id)
+            .select(Self::as_select())
+            .get_result(conn)
+            .optional()?)
+    }
+
+    /// The `payload` of its outbox rows: `{"receiver": id, "audience": aud}`.
+    pub fn delivery_payload(&self) -> String {
+        serde_json::json!({"receiver": self.id, "audience": self.audience}).to_string()
+    }
+
     /// Every receiver, oldest first.
     pub fn all(conn: &mut AnyConnection) -> Result<Vec<Self>, StoreError> {
         Ok(set_receivers::table

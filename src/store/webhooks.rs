@@ -47,6 +47,11 @@ impl WebhookRow {
         Ok(diesel::delete(webhooks::table.find(id)).execute(conn)? == 1)
     }
 
+    /// The `payload` of its outbox rows: `{"webhook": id}`.
+    pub fn delivery_payload(&self) -> String {
+        serde_json::json!({"webhook": self.id}).to_string()
+    }
+
     /// Whether it hears events of `event_type` (`events::EventType::as_str`).
     pub fn hears(&self, event_type: &str) -> bool {
         self.event_types.is_empty() || self.event_types.split(' ').any(|t| t == event_type)

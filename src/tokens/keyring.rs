@@ -130,23 +130,18 @@ impl KeyRing {
         }
     }
 
+    /// The key-encryption key, for the other secrets sealed under it (a
+    /// webhook's signing secret: `outbox::webhook`).
+    pub fn kek(&self) -> &KeyEncryptionKey {
+        &self.kek
+    }
+
     fn algorithm(&self, purpose: Purpose) -> Algorithm {
         match purpose {
             Purpose::AccessToken => self.access_token_alg,
             Purpose::IdToken => Algorithm::RS256,
             Purpose::SecurityEvent => Algorithm::ES256,
         }
-    }
-
-    /// `plaintext` sealed under the key-encryption key, bound to `context`
-    /// (for what must be kept but never stored in the clear).
-    pub fn seal(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
-        self.kek.seal(plaintext, context)
-    }
-
-    /// What `seal` sealed with `context`.
-    pub fn open(&self, sealed: &[u8], context: &str) -> Result<Vec<u8>, super::kek::UnsealError> {
-        self.kek.open(sealed, context)
     }
 
     pub fn snapshot(&self) -> Arc<KeySet> {

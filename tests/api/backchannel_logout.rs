@@ -7,119 +7,31 @@
 //! and is sent once by two instances sharing a PostgreSQL database.
 
 use crate::fixtures::{
-    Shop, act, arrive, csrf, query_of, redeem, shop_with_logout, signed_in_to_account,
+    Delivery, HANG, Receiver, Shop, act, arrive, csrf, query_of, redeem, shop_with_logout,
+    signed_in_to_account,
 };
 use crate::helpers::{TEST_KEK, TestApp, jwt_claims, skip_without_postgres};
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use behalf::clock::ManualClock;
 use behalf::store::outbox::OutboxRow;
 use behalf::store::schema::outbox;
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
-/// One POST the shop's logout endpoint received.
-#[derive(Debug, Clone)]
-struct Delivery {
-    content_type: Option<String>,
-    form: Vec<(String, String)>,
-}
-
-impl Delivery {
-    fn logout_token(&self) -> &str {
-        match self.form.as_slice() {
-            [(name, token)] if name == "logout_token" => token,
-            other => panic!("not one logout_token: {other:?}"),
-        }
+/// The logout token of a delivery: its form's one field (§2.5).
+fn logout_token(delivery: &Delivery) -> String {
+    match delivery.form().as_slice() {
+        [(name, token)] if name == "logout_token" => token.clone(),
+        other => panic!("not one logout_token: {other:?}"),
     }
 }
 
-#[derive(Clone, Default)]
-struct Inbox {
-    got: Arc<Mutex<Vec<Delivery>>>,
-    /// Status codes to answer, in turn (`HANG`: no answer for a minute); 200 once they run out.
-    answers: Arc<Mutex<VecDeque<u16>>>,
-}
-
-/// An "answer" that keeps the request waiting past the sender's timeout.
-const HANG: u16 = 0;
-
-async fn receive(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> AxumStatus {
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let form = form_urlencoded::parse(&body).into_owned().collect();
-    inbox
-        .got
-        .lock()
-        .unwrap()
-        .push(Delivery { content_type, form });
-    let answer = inbox.answers.lock().unwrap().pop_front().unwrap_or(200);
-    if answer == HANG {
-        tokio::time::sleep(Duration::from_secs(60)).await;
-    }
-    AxumStatus::from_u16(answer.max(200)).unwrap()
-}
-
-/// The shop's back-channel logout endpoint: a tiny HTTP server on 127.0.0.1, port 0.
-struct Receiver {
-    url: String,
-    inbox: Inbox,
-    server: tokio::task::JoinHandle<()>,
-}
-
-impl Receiver {
-    async fn start(answers: &[u16]) -> Self {
-        let inbox = Inbox::default();
-        inbox.answers.lock().unwrap().extend(answers);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!(
-            "http://{}/backchannel-logout",
-            listener.local_addr().unwrap()
-        );
-        let router = axum::Router::new()
-            .route("/backchannel-logout", axum::routing::post(receive))
-            .with_state(inbox.clone());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
-        });
-        Self { url, inbox, server }
-    }
-
-    fn received(&self) -> Vec<Delivery> {
-        self.inbox.got.lock().unwrap().clone()
-    }
-
-    /// Waits until `count` deliveries arrived, at most `within`.
-    async fn wait_for(&self, count: usize, within: Duration) -> Vec<Delivery> {
-        let start = Instant::now();
-        loop {
-            let got = self.received();
-            if got.len() >= count {
-                return got;
-            }
-            assert!(
-                start.elapsed() < within,
-                "{} of {count} deliveries within {within:?}",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
+/// The shop's back-channel logout endpoint, answering `answers` then 200.
+async fn logout_endpoint(answers: &[u16]) -> Receiver {
+    Receiver::start("/backchannel-logout", answers).await
 }
 
 /// bob acts as alice in the shop: the claims of the session's ID token.
@@ -209,7 +121,7 @@ fn assert_logs_out(claims: &Value, s: &Shop, sid: &str, jti: &str) {
 
 #[tokio::test]
 async fn when_alice_ends_the_grant_the_shop_gets_a_logout_token_within_5_seconds_that_verifies() {
-    let receiver = Receiver::start(&[]).await;
+    let receiver = logout_endpoint(&[]).await;
     let s = shop_with_logout(Some(&receiver.url)).await;
     let app = &s.scene.app;
     let id_token = delegated_sign_in(&s).await;
@@ -238,15 +150,15 @@ async fn when_alice_ends_the_grant_the_shop_gets_a_logout_token_within_5_seconds
     let got = receiver.wait_for(1, Duration::from_secs(5)).await;
     assert!(ended_at.elapsed() < Duration::from_secs(5));
     assert_eq!(
-        got[0].content_type.as_deref(),
+        got[0].content_type(),
         Some("application/x-www-form-urlencoded")
     );
-    let claims = verified(app, got[0].logout_token()).await;
+    let claims = verified(app, &logout_token(&got[0])).await;
     assert_logs_out(&claims, &s, &sid, &row.id);
     let as_bearer = app
         .http
         .get(app.url("/userinfo"))
-        .bearer_auth(got[0].logout_token())
+        .bearer_auth(logout_token(&got[0]))
         .send()
         .await
         .unwrap();
@@ -265,7 +177,7 @@ async fn when_alice_ends_the_grant_the_shop_gets_a_logout_token_within_5_seconds
 
 #[tokio::test]
 async fn when_the_grant_expires_the_logout_token_goes_out_at_the_expiry_time() {
-    let receiver = Receiver::start(&[]).await;
+    let receiver = logout_endpoint(&[]).await;
     let s = shop_with_logout(Some(&receiver.url)).await;
     let app = &s.scene.app;
     let sid = delegated_sign_in(&s).await["sid"]
@@ -280,7 +192,7 @@ async fn when_the_grant_expires_the_logout_token_goes_out_at_the_expiry_time() {
     let got = receiver.wait_for(1, Duration::from_secs(5)).await;
     let row = row_when(app, |r| r.delivered_at.is_some()).await;
     assert_logs_out(
-        &verified(app, got[0].logout_token()).await,
+        &verified(app, &logout_token(&got[0])).await,
         &s,
         &sid,
         &row.id,
@@ -289,7 +201,7 @@ async fn when_the_grant_expires_the_logout_token_goes_out_at_the_expiry_time() {
 
 #[tokio::test]
 async fn when_the_agent_ends_the_grant_the_shop_is_told() {
-    let receiver = Receiver::start(&[]).await;
+    let receiver = logout_endpoint(&[]).await;
     let s = shop_with_logout(Some(&receiver.url)).await;
     let sid = delegated_sign_in(&s).await["sid"]
         .as_str()
@@ -307,13 +219,13 @@ async fn when_the_agent_ends_the_grant_the_shop_is_told() {
         .unwrap();
     assert_eq!(ended.status(), StatusCode::OK);
     let got = receiver.wait_for(1, Duration::from_secs(5)).await;
-    let claims = verified(&s.scene.app, got[0].logout_token()).await;
+    let claims = verified(&s.scene.app, &logout_token(&got[0])).await;
     assert_eq!(claims["sid"], sid.as_str());
 }
 
 #[tokio::test]
 async fn when_alice_is_disabled_the_shop_is_told() {
-    let receiver = Receiver::start(&[]).await;
+    let receiver = logout_endpoint(&[]).await;
     let s = shop_with_logout(Some(&receiver.url)).await;
     let sid = delegated_sign_in(&s).await["sid"]
         .as_str()
@@ -340,13 +252,13 @@ async fn when_alice_is_disabled_the_shop_is_told() {
         .clock
         .advance(row.due_at - s.scene.app.clock_now());
     let got = receiver.wait_for(1, Duration::from_secs(5)).await;
-    let claims = verified(&s.scene.app, got[0].logout_token()).await;
+    let claims = verified(&s.scene.app, &logout_token(&got[0])).await;
     assert_eq!(claims["sid"], sid.as_str());
 }
 
 #[tokio::test]
 async fn a_receiver_that_fails_twice_gets_the_same_jti_on_each_try_until_it_answers_200() {
-    let receiver = Receiver::start(&[500, 500]).await;
+    let receiver = logout_endpoint(&[500, 500]).await;
     let s = shop_with_logout(Some(&receiver.url)).await;
     let app = &s.scene.app;
     let sid = delegated_sign_in(&s).await["sid"]
@@ -359,18 +271,18 @@ async fn a_receiver_that_fails_twice_gets_the_same_jti_on_each_try_until_it_answ
     assert_eq!(failed.last_error.as_deref(), Some("answered HTTP 500"));
     assert_eq!(failed.next_attempt_at, app.clock_now() + 1);
     assert_eq!((failed.delivered_at, failed.claimed_until), (None, None));
-    let first = verified(app, receiver.received()[0].logout_token()).await;
+    let first = verified(app, &logout_token(&receiver.received()[0])).await;
 
     app.clock.advance(1);
     let again = row_when(app, |r| r.attempts == 2).await;
     assert_eq!(again.next_attempt_at, app.clock_now() + 2, "twice as long");
-    let second = verified(app, receiver.received()[1].logout_token()).await;
+    let second = verified(app, &logout_token(&receiver.received()[1])).await;
 
     app.clock.advance(2);
     let delivered = row_when(app, |r| r.delivered_at.is_some()).await;
     assert_eq!(delivered.attempts, 2);
     let got = receiver.wait_for(3, Duration::from_secs(5)).await;
-    let third = verified(app, got[2].logout_token()).await;
+    let third = verified(app, &logout_token(&got[2])).await;
     for claims in [&first, &second, &third] {
         assert_logs_out(claims, &s, &sid, &failed.id);
     }
@@ -382,7 +294,7 @@ async fn a_receiver_that_fails_twice_gets_the_same_jti_on_each_try_until_it_answ
 
 #[tokio::test]
 async fn a_destination_that_hangs_delays_neither_the_end_nor_another_logout() {
-    let receiver = Receiver::start(&[HANG]).await;
+    let receiver = logout_endpoint(&[HANG]).await;
     let s = shop_with_logout(Some(&receiver.url)).await;
     let app = &s.scene.app;
     for _ in 0..2 {
@@ -422,7 +334,7 @@ async fn restarted(app: TestApp, while_down: impl FnOnce(&ManualClock)) -> TestA
 
 #[tokio::test]
 async fn a_logout_that_failed_before_a_restart_is_delivered_after_it_with_the_same_jti() {
-    let receiver = Receiver::start(&[503]).await;
+    let receiver = logout_endpoint(&[503]).await;
     let mut s = shop_with_logout(Some(&receiver.url)).await;
     let sid = delegated_sign_in(&s).await["sid"]
         .as_str()
@@ -435,14 +347,14 @@ async fn a_logout_that_failed_before_a_restart_is_delivered_after_it_with_the_sa
     s.scene.app = restarted(s.scene.app, |_| {}).await;
     s.scene.app.clock.advance(2);
     let got = receiver.wait_for(2, Duration::from_secs(5)).await;
-    let claims = verified(&s.scene.app, got[1].logout_token()).await;
+    let claims = verified(&s.scene.app, &logout_token(&got[1])).await;
     assert_logs_out(&claims, &s, &sid, &failed.id);
     row_when(&s.scene.app, |r| r.delivered_at.is_some()).await;
 }
 
 #[tokio::test]
 async fn a_logout_that_fell_due_while_the_server_was_down_is_delivered_when_it_starts() {
-    let receiver = Receiver::start(&[]).await;
+    let receiver = logout_endpoint(&[]).await;
     let mut s = shop_with_logout(Some(&receiver.url)).await;
     let sid = delegated_sign_in(&s).await["sid"]
         .as_str()
@@ -453,7 +365,7 @@ async fn a_logout_that_fell_due_while_the_server_was_down_is_delivered_when_it_s
     let got = receiver.wait_for(1, Duration::from_secs(5)).await;
     let row = row_when(&s.scene.app, |r| r.delivered_at.is_some()).await;
     assert_eq!(row.attempts, 0);
-    let claims = verified(&s.scene.app, got[0].logout_token()).await;
+    let claims = verified(&s.scene.app, &logout_token(&got[0])).await;
     assert_logs_out(&claims, &s, &sid, &row.id);
 }
 
@@ -484,7 +396,7 @@ async fn two_instances_on_one_postgresql_database_deliver_each_logout_once() {
     if skip_without_postgres("two_instances_on_one_postgresql_database_deliver_each_logout_once") {
         return;
     }
-    let receiver = Receiver::start(&[]).await;
+    let receiver = logout_endpoint(&[]).await;
     let s = shop_with_logout(Some(&receiver.url)).await;
     let mut sids = Vec::new();
     for _ in 0..4 {
@@ -534,7 +446,7 @@ async fn two_instances_on_one_postgresql_database_deliver_each_logout_once() {
     assert_eq!(got_after.len(), 4, "each sent once: {got:?}");
     let mut sent: Vec<String> = Vec::new();
     for delivery in &got_after {
-        let claims = verified(&s.scene.app, delivery.logout_token()).await;
+        let claims = verified(&s.scene.app, &logout_token(delivery)).await;
         sent.push(claims["sid"].as_str().unwrap().to_string());
     }
     sent.sort();
