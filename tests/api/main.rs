@@ -24,6 +24,8 @@ mod delegated_sign_in;
 mod demo;
 mod disabled_users;
 mod discovery;
+mod email;
+mod email_secrets;
 mod faults;
 mod file_modes;
 mod fixtures;

@@ -6,7 +6,8 @@
 
 use super::words::Mail;
 use lettre::Message;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use std::sync::OnceLock;
 use tera::{Context, Tera};
 
@@ -54,8 +55,21 @@ pub fn message(
         .to(to)
         .subject(&mail.subject)
         .message_id(Some(format!("<{id}@{domain}>")))
-        .multipart(MultiPart::alternative_plain_html(text, html))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(part(ContentType::TEXT_PLAIN, text))
+                .singlepart(part(ContentType::TEXT_HTML, html)),
+        )
         .map_err(|e| format!("could not make the mail: {e}"))
+}
+
+/// One part, always quoted-printable: readable as sent, and the same
+/// encoding whatever the words (a reader of the raw mail sees what it says).
+fn part(content_type: ContentType, body: String) -> SinglePart {
+    SinglePart::builder()
+        .header(content_type)
+        .header(ContentTransferEncoding::QuotedPrintable)
+        .body(body)
 }
 
 #[cfg(test)]
@@ -131,6 +145,7 @@ mod tests {
             "Content-Type: multipart/alternative;",
             "Content-Type: text/plain; charset=utf-8",
             "Content-Type: text/html; charset=utf-8",
+            "Content-Transfer-Encoding: quoted-printable",
         ] {
             assert!(raw.contains(header), "{header:?} in {raw}");
         }
