@@ -81,7 +81,7 @@ async fn alice_is_mailed_at_each_step_of_bobs_access_and_bob_when_she_allows_it(
     let text = asked[0].part("text/plain");
     for words in [
         "Hello alice,",
-        "bob asks to act in your account for 1 hour.",
+        "bob from Support asks to act in your account for 1 hour.",
         "Nothing happens unless you allow it.",
         "Reason: Customer reported a billing bug",
         "Ticket: SUP-42",

@@ -93,18 +93,18 @@ pub fn mail(story: &Story, issuer: &str) -> Mail {
     let (subject, lead, scopes_intro);
     match story.kind {
         EventType::RequestCreated => {
-            subject = match &story.who {
+            let asker = match &story.who {
                 Who::Agent {
                     name,
                     team: Some(team),
-                } => format!("{name} from {team} asks to access your account"),
-                _ => format!("{} asks to access your account", story.who.name_first()),
+                } => format!("{name} from {team}"),
+                _ => story.who.name_first(),
             };
+            subject = format!("{asker} asks to access your account");
             let asked = story.duration.map(human_duration).unwrap_or_default();
             lead = vec![
                 format!(
-                    "{} asks to act in your account{}.",
-                    story.who.name_first(),
+                    "{asker} asks to act in your account{}.",
                     if asked.is_empty() {
                         String::new()
                     } else {
@@ -356,7 +356,10 @@ mod tests {
     fn the_request_mail_says_who_why_the_ticket_how_long_and_links_to_the_account_page() {
         let m = mail(&story(EventType::RequestCreated, Recipient::User), ISSUER);
         assert_eq!(m.greeting, "alice");
-        assert_eq!(m.lead[0], "bob asks to act in your account for 2 hours.");
+        assert_eq!(
+            m.lead[0],
+            "bob from Support asks to act in your account for 2 hours."
+        );
         let facts: Vec<(&str, &str)> = m
             .facts
             .iter()
