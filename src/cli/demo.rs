@@ -113,7 +113,6 @@ pub async fn seed(app: &App) -> Result<String, StoreError> {
                 email: Some("bob@example.com".into()),
                 name: Some("Bob (Support)".into()),
                 team: Some(TEAM.into()),
-                ..Profile::default()
             }
             .apply(bob)
         }),

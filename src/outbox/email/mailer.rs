@@ -43,13 +43,12 @@ impl Mailer {
                 }
             },
         };
-        let domain = issuer
-            .split("://")
-            .nth(1)
-            .and_then(|rest| rest.split(['/', ':']).next())
-            .filter(|host| !host.is_empty())
-            .unwrap_or("localhost")
-            .to_string();
+        let domain = url::Url::parse(issuer)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            // An IPv6 literal is no domain for a Message-ID.
+            .filter(|host| !host.is_empty() && !host.contains(['[', ':']))
+            .unwrap_or_else(|| "localhost".into());
         Self {
             way,
             from: settings.from_mailbox(),
