@@ -24,7 +24,8 @@ pub const ENV_KEYS: &[&str] = &["email_smtp_url", "email_from"];
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmailSettings {
-    /// The SMTP server; none: mails are logged, not sent.
+    /// The SMTP server; none (or empty): mails are logged, not sent.
+    #[serde(deserialize_with = "none_if_empty")]
     pub smtp_url: Option<SmtpUrl>,
     /// The `From` of every mail: `name <address>` or an address.
     pub from: String,
@@ -37,6 +38,12 @@ impl Default for EmailSettings {
             from: "behalf <behalf@localhost>".into(),
         }
     }
+}
+
+/// An empty `smtp_url` (`BEHALF_EMAIL_SMTP_URL=`) is none, as if unset.
+fn none_if_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SmtpUrl>, D::Error> {
+    let url = Option::<SmtpUrl>::deserialize(d)?;
+    Ok(url.filter(|u| !u.0.expose().trim().is_empty()))
 }
 
 /// `smtp_url` as given. Its `Debug` hides the password.
@@ -232,6 +239,15 @@ mod tests {
             "smtps://[redacted]@mail.example.com:465 smtps://[redacted]@mail.example.com:465"
         );
         assert_eq!(format!("{:?}", SmtpUrl::new("smtp://u:p@/")), "[redacted]");
+    }
+
+    #[test]
+    fn an_empty_smtp_url_is_no_smtp_url() {
+        let settings: EmailSettings = serde_json::from_str(r#"{"smtp_url": " "}"#).unwrap();
+        assert!(settings.smtp_url.is_none());
+        let settings: EmailSettings =
+            serde_json::from_str(r#"{"smtp_url": "smtp://127.0.0.1:2525"}"#).unwrap();
+        assert!(settings.smtp_url.is_some());
     }
 
     #[test]
