@@ -1,6 +1,7 @@
 //! `behalf serve --demo`: seeds a user (alice), an agent (bob, team Support), a support console
 //! client, a resource-server client and Example Shop (`examples/example_shop`, a
-//! delegated-sign-in app on 127.0.0.1:3000), mints bob an agent token, and prints a
+//! delegated-sign-in app on 127.0.0.1:3000), each person with an address at
+//! example.com (their mails are logged unless `[email] smtp_url` is set), mints bob an agent token, and prints a
 //! walkthrough from access request to approval, exchange, introspection and the
 //! end of access. Demo credentials are fixed and printed: for local trials only.
 
@@ -100,12 +101,18 @@ pub async fn seed(app: &App) -> Result<String, StoreError> {
         now,
     );
     let users = [
-        accounts::new_user("alice", Some(ALICE_PASSWORD), false, now),
+        accounts::new_user("alice", Some(ALICE_PASSWORD), false, now).map(|alice| {
+            Profile {
+                email: Some("alice@example.com".into()),
+                ..Profile::default()
+            }
+            .apply(alice)
+        }),
         accounts::new_user("bob", Some(BOB_PASSWORD), true, now).map(|bob| {
             Profile {
+                email: Some("bob@example.com".into()),
                 name: Some("Bob (Support)".into()),
                 team: Some(TEAM.into()),
-                ..Profile::default()
             }
             .apply(bob)
         }),
@@ -174,6 +181,11 @@ behalf demo at {issuer} (demo credentials: for a local trial only)
 Example Shop (another shell): SHOP_CLIENT_SECRET={SHOP_SECRET} cargo run --example example_shop
   alice, on {issuer}/account: "Allow support access" to the Support team, "Sign in to Example Shop as you" ticked
   bob: {SHOP_BASE}/initiate?iss={issuer}&login_hint=alice -> "Act as alice in Example Shop"
+
+Mail: alice (alice@example.com) and bob (bob@example.com) are told of each step by mail.
+  Without [email] smtp_url (the demo's default) each mail is written to this log instead,
+  as a line "mail not sent (no [email] smtp_url): to=..., subject=..." with its text;
+  set BEHALF_EMAIL_SMTP_URL=smtp://127.0.0.1:25 (a local mail server) to send them.
 
 Paste these lines into a shell, in order. A step that fails says why and stops there
 (curl -f, and a check of each value before it is used).

@@ -6,7 +6,7 @@
 use figment::error::{Actual, Kind};
 
 /// Settings whose values a message never repeats.
-const SECRET_KEYS: &[&str] = &["key_encryption_key"];
+const SECRET_KEYS: &[&str] = &["key_encryption_key", "smtp_url"];
 
 pub fn describe(error: figment::Error) -> String {
     let key = error.path.join(".");
@@ -17,6 +17,7 @@ pub fn describe(error: figment::Error) -> String {
         "BEHALF_{}",
         match error.path.first().map(String::as_str) {
             Some("sign_in") => format!("SIGN_IN_{}", field.to_ascii_uppercase()),
+            Some("email") => format!("EMAIL_{}", field.to_ascii_uppercase()),
             _ => field.to_ascii_uppercase(),
         }
     );
@@ -44,6 +45,9 @@ pub fn describe(error: figment::Error) -> String {
     } else {
         expected.to_string()
     };
+    if field == "smtp_url" {
+        return format!("{key} ({variable}): expected a URL like smtp://127.0.0.1:25");
+    }
     if SECRET_KEYS.contains(&field.as_str()) {
         return format!("{key} ({variable}): expected 32 random bytes in base64");
     }

@@ -2,11 +2,13 @@
 //! variables, then command-line flags; later layers win. A bad setting stops the
 //! start with a message that names it.
 
+mod email;
 mod load_error;
 mod policy;
 mod sign_in;
 mod validate;
 
+pub use email::{EmailSettings, Security, SmtpServer, SmtpUrl};
 pub use policy::{AGENT_SCOPE, Policy};
 pub use sign_in::SignInLimits;
 pub use validate::{is_loopback_host, validate_issuer};
@@ -100,6 +102,8 @@ pub struct Settings {
     pub policy: Policy,
     /// The `[sign_in]` table: throttle limits and concurrent password checks.
     pub sign_in: SignInLimits,
+    /// The `[email]` table: the SMTP server and the `From` address.
+    pub email: EmailSettings,
 }
 
 impl Default for Settings {
@@ -125,6 +129,7 @@ impl Default for Settings {
             max_connections: 4096,
             policy: Policy::default(),
             sign_in: SignInLimits::default(),
+            email: EmailSettings::default(),
         }
     }
 }
@@ -177,6 +182,7 @@ impl Settings {
                 TOP_LEVEL_KEYS.contains(&key.as_str())
                     || POLICY_KEYS.contains(&key.as_str())
                     || sign_in::ENV_KEYS.contains(&key.as_str())
+                    || email::ENV_KEYS.contains(&key.as_str())
             })
             .map(|key| {
                 let key = key.as_str().to_ascii_lowercase();
@@ -184,6 +190,8 @@ impl Settings {
                     format!("policy.{key}").into()
                 } else if let Some(field) = key.strip_prefix("sign_in_") {
                     format!("sign_in.{field}").into()
+                } else if let Some(field) = key.strip_prefix("email_") {
+                    format!("email.{field}").into()
                 } else {
                     key.into()
                 }
@@ -241,5 +249,35 @@ mod tests {
             ..Settings::default()
         };
         assert!(!format!("{settings:?}").contains("c2VjcmV0"));
+    }
+
+    #[test]
+    fn the_smtp_password_prints_redacted_and_the_email_table_reads_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("behalf.toml");
+        std::fs::write(
+            &file,
+            "[email]\nsmtp_url = \"smtps://mailer:hunter2@mail.example.com\"\nfrom = \"Support <support@example.com>\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(settings.email.from, "Support <support@example.com>");
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(
+            shown.contains("smtps://[redacted]@mail.example.com:465"),
+            "{shown}"
+        );
+        std::fs::write(
+            &file,
+            "[email]\nsmtp_url = \"imap://mailer:hunter2@mail.example.com\"\n",
+        )
+        .unwrap();
+        let refused = Settings::load(Some(&file), &Overrides::default()).unwrap_err();
+        assert!(
+            refused.starts_with("email.smtp_url (BEHALF_EMAIL_SMTP_URL): "),
+            "{refused}"
+        );
+        assert!(!refused.contains("hunter2"), "{refused}");
     }
 }

@@ -61,6 +61,7 @@ impl Settings {
             }
         }
         self.sign_in.validate()?;
+        self.email.validate()?;
         self.trusted_proxy_addrs()?;
         if !(1..=MAX_CONNECTIONS).contains(&self.max_connections) {
             return Err(format!(

@@ -63,6 +63,8 @@ pub async fn run(app: AppState) {
             return;
         }
     };
+    // Built once: the SMTP transport (or the log, without `[email] smtp_url`).
+    let mailer = Arc::new(email::Mailer::new(&app.settings.email, &app.issuer));
     let mut in_flight = InFlight::default();
     let mut checkpoint_looked_at = i64::MIN;
     let mut tick = tokio::time::interval(TICK);
@@ -82,7 +84,7 @@ pub async fn run(app: AppState) {
         if let Err(e) = fan_out::due_events(&app).await {
             tracing::warn!(error = %e, "could not write the due events' deliveries");
         }
-        if let Err(e) = start_ready(&app, &client, &mut in_flight).await {
+        if let Err(e) = start_ready(&app, &client, &mailer, &mut in_flight).await {
             tracing::warn!(error = %e, "could not read the outbox");
         }
     }
@@ -148,6 +150,7 @@ impl Drop for Ticket {
 async fn start_ready(
     app: &AppState,
     client: &reqwest::Client,
+    mailer: &Arc<email::Mailer>,
     in_flight: &mut InFlight,
 ) -> Result<(), crate::store::StoreError> {
     let free = in_flight.slots.available_permits();
@@ -171,17 +174,27 @@ async fn start_ready(
             .write(move |c| OutboxRow::claim(c, &id, now, now + CLAIM_SECONDS))
             .await?;
         if claimed {
-            in_flight
-                .tasks
-                .spawn(attempt(app.clone(), client.clone(), row, ticket));
+            in_flight.tasks.spawn(attempt(
+                app.clone(),
+                client.clone(),
+                mailer.clone(),
+                row,
+                ticket,
+            ));
         }
     }
     Ok(())
 }
 
 /// One attempt at `row`, recorded: delivered, or failed and when to try again.
-async fn attempt(app: AppState, client: reqwest::Client, row: OutboxRow, _ticket: Ticket) {
-    let outcome = send::send(&app, &client, &row).await;
+async fn attempt(
+    app: AppState,
+    client: reqwest::Client,
+    mailer: Arc<email::Mailer>,
+    row: OutboxRow,
+    _ticket: Ticket,
+) {
+    let outcome = send::send(&app, &client, &mailer, &row).await;
     record(&app, &row, outcome).await;
 }
 

@@ -31,7 +31,12 @@ pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
 }
 
 /// Makes `row`'s message now and posts it; `Err` says why it was not delivered.
-pub async fn send(app: &App, client: &reqwest::Client, row: &OutboxRow) -> Result<(), String> {
+pub async fn send(
+    app: &App,
+    client: &reqwest::Client,
+    mailer: &email::Mailer,
+    row: &OutboxRow,
+) -> Result<(), String> {
     let Some(kind) = OutboxKind::parse(&row.kind) else {
         return Err(format!("unknown kind {:?}", row.kind));
     };
@@ -41,7 +46,7 @@ pub async fn send(app: &App, client: &reqwest::Client, row: &OutboxRow) -> Resul
     match kind {
         OutboxKind::BackchannelLogout => backchannel_logout(app, client, row).await,
         OutboxKind::Webhook => webhook::send(app, client, row, &event_of(app, row).await?).await,
-        OutboxKind::Email => email::send(app, row, &event_of(app, row).await?).await,
+        OutboxKind::Email => email::send(app, mailer, row, &event_of(app, row).await?).await,
         OutboxKind::SecurityEvent => {
             security_event::send(app, client, row, &event_of(app, row).await?).await
         }

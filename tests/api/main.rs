@@ -25,6 +25,8 @@ mod delegated_sign_in;
 mod demo;
 mod disabled_users;
 mod discovery;
+mod email;
+mod email_secrets;
 mod events;
 mod faults;
 mod file_modes;

@@ -3,7 +3,8 @@
 //! takes its POSTs and renders refusals as pages, `allow_support` gives
 //! "Allow support access" (its form's values and drawing: `allow_form`), `activity` words a grant's activity a page at
 //! a time and `activity_page` shows all of it
-//! (`GET /account/grants/{id}/activity`), `home` answers `GET /`.
+//! (`GET /account/grants/{id}/activity`), `home` answers `GET /`, `mail_note`
+//! says whether the user is mailed.
 
 pub mod activity;
 pub mod activity_page;
@@ -13,6 +14,7 @@ pub mod cards;
 pub mod forms;
 pub mod home;
 pub mod labels;
+pub mod mail_note;
 pub mod notice;
 pub mod page;
 pub mod times;

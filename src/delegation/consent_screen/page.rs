@@ -14,6 +14,7 @@ use super::activity::Slice;
 use super::allow_form::{self, Choices, MAX_AGENTS_LISTED, Sent};
 use super::cards::{self, GrantCard, Known, PendingCard, UnansweredCard};
 use super::labels::whose;
+use super::mail_note;
 use super::notice::{self, About, Done};
 use super::times;
 use crate::app::{App, AppState};
@@ -327,6 +328,8 @@ async fn render_page(
     context.insert("csrf_token", &session.csrf_token);
     context.insert("message", &shown.message);
     context.insert("notice", &notice);
+    let mail = mail_note::sentence(app.settings.email.smtp_url.is_some(), user.email.as_deref());
+    context.insert("mail_note", &mail);
     context.insert("pending", &pending);
     context.insert("active", &active);
     context.insert("ended", &ended);
