@@ -30,7 +30,8 @@ pub struct Known<'a> {
 }
 
 /// The page's names (usernames by `sub`, and client names by `client_id`:
-/// clients act too, an app checking a token) and agents' teams by `sub`, for `Known`.
+/// clients act too, an app checking a token, a program agent asking) and
+/// agents' teams by `sub`, for `Known`.
 pub fn names_and_teams(
     users: Vec<UserRow>,
     clients: &[ClientRow],
@@ -39,10 +40,16 @@ pub fn names_and_teams(
         .iter()
         .filter_map(|u| Some((u.sub.clone(), u.team.clone()?)))
         .collect();
-    let names = clients
-        .iter()
-        .map(|c| (c.client_id.clone(), c.name.clone()))
-        .chain(users.into_iter().map(|u| (u.sub, u.username)))
+    // A program agent's `sub` is its client id: it is shown by its client's
+    // name, so the clients come last and win.
+    let names = users
+        .into_iter()
+        .map(|u| (u.sub, u.username))
+        .chain(
+            clients
+                .iter()
+                .map(|c| (c.client_id.clone(), c.name.clone())),
+        )
         .collect();
     (names, teams)
 }
