@@ -1,5 +1,6 @@
 //! `behalf serve --demo`: seeds a user (alice), an agent (bob, team Support), a support console
-//! client, a resource-server client and Example Shop (`examples/example_shop`, a
+//! client, a resource-server client (and `examples/resource_server` on 127.0.0.1:3001 as a
+//! Security Event Token receiver) and Example Shop (`examples/example_shop`, a
 //! delegated-sign-in app on 127.0.0.1:3000), each person with an address at
 //! example.com (their mails are logged unless `[email] smtp_url` is set), mints bob an agent token, and prints a
 //! walkthrough from access request to approval, exchange, introspection and the
@@ -15,6 +16,7 @@ use crate::random;
 use crate::secret::Secret;
 use crate::store::StoreError;
 use crate::store::clients::ClientRow;
+use crate::store::set_receivers::SetReceiverRow;
 use crate::store::users::UserRow;
 
 pub const CONSOLE: &str = "demo-console";
@@ -25,6 +27,9 @@ pub const RESOURCE_SERVER_SECRET: &str = "demo-api-secret-for-local-trials-only"
 pub const SHOP: &str = "shop";
 pub const SHOP_SECRET: &str = "demo-shop-secret-for-local-trials-only";
 const SHOP_BASE: &str = "http://127.0.0.1:3000";
+/// The example resource server (`cargo run --example resource_server`), told by a
+/// Security Event Token when a grant ends.
+const RESOURCE_SERVER_BASE: &str = "http://127.0.0.1:3001";
 pub const ALICE_PASSWORD: &str = "alice-demo-password";
 pub const BOB_PASSWORD: &str = "bob-demo-password";
 /// Plain words for the demo's scopes on the consent screen, where the operator
@@ -118,9 +123,18 @@ pub async fn seed(app: &App) -> Result<String, StoreError> {
         }),
     ]
     .map(|u| u.expect("the demo users are valid"));
+    let receiver = SetReceiverRow {
+        id: "rcv_demo_api".into(),
+        url: format!("{RESOURCE_SERVER_BASE}/security-events"),
+        audience: app.default_audience.clone(),
+        created_at: now,
+    };
     let bob = app
         .db
         .run(move |c| {
+            if !SetReceiverRow::all(c)?.iter().any(|r| r.id == receiver.id) {
+                receiver.insert(c)?;
+            }
             for row in [console, api, shop] {
                 if ClientRow::find(c, &row.client_id)?.is_none() {
                     row.insert(c)?;
@@ -182,6 +196,11 @@ Example Shop (another shell): SHOP_CLIENT_SECRET={SHOP_SECRET} cargo run --examp
   alice, on {issuer}/account: "Allow support access" to the Support team, "Sign in to Example Shop as you" ticked
   bob: {SHOP_BASE}/initiate?iss={issuer}&login_hint=alice -> "Act as alice in Example Shop"
 
+The example API (another shell): BEHALF_RS_CLIENT={RESOURCE_SERVER} BEHALF_RS_SECRET={RESOURCE_SERVER_SECRET} cargo run --example resource_server
+  it checks delegated tokens itself ({RESOURCE_SERVER_BASE}/account) and, registered here as a
+  Security Event Token receiver, refuses a grant's tokens the moment the grant ends.
+  Webhooks: `behalf webhook add URL` prints a whsec_ secret; every event is then POSTed, signed.
+
 Mail: alice (alice@example.com) and bob (bob@example.com) are told of each step by mail.
   Without [email] smtp_url (the demo's default) each mail is written to this log instead,
   as a line "mail not sent (no [email] smtp_url): to=..., subject=..." with its text;
@@ -219,6 +238,10 @@ curl -fsS -u {RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET} -d token=${{DELEGATED:?r
 curl -fsS -X DELETE $BEHALF/api/grants/$GRANT_ID -H "Authorization: Bearer $BOB_TOKEN"; echo
 curl -fsS -u {RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET} -d token=$DELEGATED $BEHALF/introspect; echo
 # -> {{"active":false}}
+
+# 7. the audit trail's newest checkpoint, signed when access ended: keep it, and later
+#    `behalf audit verify --checkpoint <checkpoint>` shows whether any event was removed
+curl -fsS --retry 5 --retry-all-errors --retry-delay 1 -u {RESOURCE_SERVER}:{RESOURCE_SERVER_SECRET} $BEHALF/audit/checkpoint; echo
 
 Discovery: {issuer}/.well-known/openid-configuration   Keys: {issuer}/jwks.json
 "#

@@ -134,4 +134,10 @@ async fn the_demo_walkthrough_works_by_copy_and_paste() {
         "{out}"
     );
     assert_eq!(introspections[1], "{\"active\":false}", "{out}");
+    let checkpoint = out
+        .lines()
+        .find(|l| l.contains("\"checkpoint\""))
+        .unwrap_or_else(|| panic!("step 7 printed no checkpoint: {out}"));
+    let checkpoint: serde_json::Value = serde_json::from_str(checkpoint).unwrap();
+    assert!(checkpoint["seq"].as_i64().unwrap() > 0, "{checkpoint}");
 }
