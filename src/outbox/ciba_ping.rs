@@ -5,7 +5,7 @@
 //! values are kept sealed under the key-encryption key until now
 //! (`store::ciba_requests`), and never logged.
 
-use super::send::in_words;
+use super::http::in_words;
 use crate::app::App;
 use crate::store::ciba_requests::CibaRequestRow;
 use crate::store::outbox::OutboxRow;

@@ -22,6 +22,7 @@
 mod ciba_ping;
 mod email;
 pub mod fan_out;
+mod http;
 pub mod security_event;
 mod send;
 pub mod webhook;
@@ -41,7 +42,7 @@ pub const AT_ONCE: usize = 32;
 /// Messages in flight at once to one destination, per instance.
 pub const PER_DESTINATION: usize = 2;
 /// How long a claim keeps other instances off a row: longer than an attempt
-/// may take (`send::TIMEOUT`).
+/// may take (`http::TIMEOUT`).
 pub const CLAIM_SECONDS: i64 = 60;
 /// The longest wait between two attempts.
 pub const MAX_RETRY_DELAY: i64 = 3600;
@@ -56,7 +57,7 @@ pub fn retry_delay(attempts: i32) -> i64 {
 /// Delivers due rows until the task is aborted (at shutdown); the sends in
 /// flight end with it and their claims lapse.
 pub async fn run(app: AppState) {
-    let client = match send::http_client() {
+    let client = match http::client() {
         Ok(client) => client,
         Err(e) => {
             tracing::error!(error = %e, "the outbox cannot send: no HTTP client");

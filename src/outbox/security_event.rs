@@ -9,7 +9,7 @@
 //! disabled user; `policy` for its expiry). The push (RFC 8935 §2) is a `POST`
 //! of the token as `application/secevent+jwt`; only a 202 delivers (§2.2).
 
-use super::send::in_words;
+use super::http::in_words;
 use crate::app::App;
 use crate::oauth::ssf_configuration::SESSION_REVOKED;
 use crate::store::events::{EventRow, EventType};

@@ -5,6 +5,7 @@
 //! is delivered only by a 200 or 204 (Back-Channel Logout 1.0 §2.8). What an
 //! attempt failed with is said in words, never with the message.
 
+use super::http::in_words;
 use super::{ciba_ping, email, security_event, webhook};
 use crate::app::App;
 use crate::oauth::backchannel_logout;
@@ -13,22 +14,6 @@ use crate::store::events::EventRow;
 use crate::store::outbox::{OutboxKind, OutboxRow};
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
-use std::error::Error;
-use std::time::Duration;
-
-/// The longest one attempt may take, connecting included.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Longest `last_error` kept.
-const MAX_ERROR_CHARS: usize = 300;
-
-pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("behalf/", env!("CARGO_PKG_VERSION")))
-        .build()
-}
 
 /// Makes `row`'s message now and posts it; `Err` says why it was not delivered.
 pub async fn send(
@@ -89,22 +74,4 @@ async fn backchannel_logout(
         StatusCode::OK | StatusCode::NO_CONTENT => Ok(()),
         status => Err(format!("answered HTTP {}", status.as_u16())),
     }
-}
-
-/// A failed request in words: what went wrong and its causes, without the URL.
-pub fn in_words(error: &reqwest::Error) -> String {
-    let mut words = if error.is_timeout() {
-        format!("no answer within {} s", TIMEOUT.as_secs())
-    } else if error.is_connect() {
-        "could not connect".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        words.push_str(": ");
-        words.push_str(&e.to_string());
-        cause = e.source();
-    }
-    words.chars().take(MAX_ERROR_CHARS).collect()
 }

@@ -7,7 +7,7 @@
 //! delivers. The secret is opened from its seal at each attempt and never
 //! leaves this module: not in a log line, an error or the outbox.
 
-use super::send::in_words;
+use super::http::in_words;
 use crate::app::App;
 use crate::clock::rfc3339;
 use crate::store::events::EventRow;

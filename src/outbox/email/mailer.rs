@@ -8,7 +8,7 @@
 use super::render;
 use super::words::Mail;
 use crate::config::{EmailSettings, Security};
-use crate::outbox::send::TIMEOUT;
+use crate::outbox::http::TIMEOUT;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
