@@ -104,6 +104,7 @@ pub fn line(
         }
         Some(Action::GrantRevoked) if ended_by_agent => format!("{actor} ended the access"),
         Some(Action::GrantRevoked) => "You ended the access".into(),
+        Some(Action::GrantExpired) => "The access ended: its time was up".into(),
         Some(Action::TokenExchanged) => {
             let scopes = detail["scope"].as_str().unwrap_or_default();
             let described: Vec<String> = scopes
@@ -215,6 +216,27 @@ mod tests {
         assert_eq!(
             read(&event("gone", Action::TokenRevoked, detail)),
             "bob's access token was revoked"
+        );
+    }
+
+    #[test]
+    fn an_expiry_and_a_program_agent_read_in_plain_words() {
+        let expired = event("behalf", Action::GrantExpired, serde_json::json!({}));
+        assert_eq!(read(&expired), "The access ended: its time was up");
+        let mut named = names();
+        named.insert("assistant".into(), "Invoice Assistant".into());
+        let polled = event(
+            "assistant",
+            Action::TokenExchanged,
+            serde_json::json!({"scope": "read", "ciba": true}),
+        );
+        assert_eq!(
+            line(
+                &polled,
+                &named,
+                &[("read".into(), "See your invoices".into())].into()
+            ),
+            "Invoice Assistant began acting in your account: See your invoices"
         );
     }
 
