@@ -96,13 +96,14 @@ pub fn durations(policy: &Policy, chosen: Option<i64>) -> Vec<DurationOption> {
     options
 }
 
-/// The support tools a grant can go through: confidential clients allowed token exchange.
+/// The support tools a grant can go through: confidential clients allowed token
+/// exchange, other than program agents (they ask for themselves, with CIBA).
 pub fn support_tools(clients: &[ClientRow]) -> Vec<Client> {
     clients
         .iter()
         .cloned()
         .map(Client::from)
-        .filter(Client::can_exchange)
+        .filter(|c| c.can_exchange() && !c.program_agent)
         .collect()
 }
 

@@ -158,6 +158,16 @@ async fn the_assistant_asks_alice_approves_and_one_poll_yields_tokens_in_its_own
         "{}",
         page.body
     );
+    assert!(
+        !page.body.contains("<option value=\"assistant\""),
+        "a program is neither a person to give access to nor a support tool: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("this server has no support tool set up"),
+        "without a support tool the form is not offered: {}",
+        page.body
+    );
     let id = a.waiting_request().await;
     let approved = alice
         .post(&format!("/account/requests/{id}/approve"), &[csrf(&page)])

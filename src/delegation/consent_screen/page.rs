@@ -334,9 +334,23 @@ async fn render_page(
     context.insert("active", &active);
     context.insert("ended", &ended);
     context.insert("unanswered", &unanswered);
+    // Programs ask for themselves (CIBA): they are neither a person to choose
+    // nor a support tool a person acts through.
+    let programs: Vec<&str> = data
+        .clients
+        .iter()
+        .filter(|c| c.program_agent)
+        .map(|c| c.client_id.as_str())
+        .collect();
+    let agents = data
+        .agents
+        .iter()
+        .filter(|a| !programs.contains(&a.sub.as_str()))
+        .cloned()
+        .collect();
     let choices = Choices {
-        agents: data.agents,
-        clients: data.clients,
+        agents,
+        clients: data.clients.clone(),
     };
     let allow = allow_form::view(
         &choices,
