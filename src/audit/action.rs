@@ -21,10 +21,16 @@ pub enum Action {
     /// A grant reached its expiry unrevoked, recorded when its `grant.ended`
     /// event is sent (DESIGN.md "Events").
     GrantExpired,
+    /// An operator registered or removed a destination of events
+    /// (`behalf webhook|receiver add|remove`): who is told is itself on record.
+    WebhookAdded,
+    WebhookRemoved,
+    ReceiverAdded,
+    ReceiverRemoved,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 17] = [
         Self::AccessRequestCreated,
         Self::AccessRequestDenied,
         Self::AccessRequestCancelled,
@@ -38,6 +44,10 @@ impl Action {
         Self::AuditChainKeyed,
         Self::DelegatedSignInStarted,
         Self::GrantExpired,
+        Self::WebhookAdded,
+        Self::WebhookRemoved,
+        Self::ReceiverAdded,
+        Self::ReceiverRemoved,
     ];
 
     /// The stored name (`audit_events.action`), stable across versions.
@@ -56,6 +66,10 @@ impl Action {
             Self::AuditChainKeyed => "audit.chain_keyed",
             Self::DelegatedSignInStarted => "delegated_sign_in.started",
             Self::GrantExpired => "grant.expired",
+            Self::WebhookAdded => "webhook.added",
+            Self::WebhookRemoved => "webhook.removed",
+            Self::ReceiverAdded => "set_receiver.added",
+            Self::ReceiverRemoved => "set_receiver.removed",
         }
     }
 

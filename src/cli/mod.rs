@@ -224,6 +224,9 @@ fn read_stdin_secret() -> Result<String, String> {
     Ok(input)
 }
 
+/// Who the audit trail says acted for a command run by an operator.
+const OPERATOR: &str = "operator";
+
 fn now() -> i64 {
     crate::clock::Clock::now(&crate::clock::SystemClock)
 }

@@ -4,7 +4,8 @@
 //! (its undelivered SETs are marked done with the error "its receiver was
 //! removed"). docs/contract.md "Security Event Tokens".
 
-use super::{connect, now};
+use super::{OPERATOR, connect, now};
+use crate::audit::{self, Action};
 use crate::clock::rfc3339;
 use crate::config::Settings;
 use crate::oauth::registration::validate_app_uri;
@@ -50,9 +51,22 @@ pub async fn run(settings: &Settings, command: ReceiverCommand) -> Result<(), St
                 created_at: now(),
             };
             let id = row.id.clone();
-            db.run(move |c| row.insert(c))
-                .await
-                .map_err(|e| e.to_string())?;
+            db.run(move |c| {
+                c.transaction(|c| {
+                    row.insert(c)?;
+                    let detail = json!({"url": row.url, "audience": row.audience});
+                    audit::record(
+                        c,
+                        row.created_at,
+                        OPERATOR,
+                        Action::ReceiverAdded,
+                        Some(&row.id),
+                        detail,
+                    )
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())?;
             println!("{}", json!({"id": id}));
             Ok(())
         }
@@ -76,6 +90,15 @@ pub async fn run(settings: &Settings, command: ReceiverCommand) -> Result<(), St
                             return Ok(None);
                         };
                         SetReceiverRow::remove(c, &lookup)?;
+                        let detail = json!({"url": receiver.url});
+                        audit::record(
+                            c,
+                            now,
+                            OPERATOR,
+                            Action::ReceiverRemoved,
+                            Some(&lookup),
+                            detail,
+                        )?;
                         let payload = receiver.delivery_payload();
                         OutboxRow::abandon(c, OutboxKind::SecurityEvent, &payload, REMOVED, now)
                             .map(Some)

@@ -6,7 +6,8 @@
 //! error "its webhook was removed": nothing is retried for it). Standard
 //! Webhooks; docs/contract.md "Webhooks".
 
-use super::now;
+use super::{OPERATOR, now};
+use crate::audit::{self, Action};
 use crate::clock::rfc3339;
 use crate::config::Settings;
 use crate::oauth::registration::validate_app_uri;
@@ -57,9 +58,22 @@ pub async fn run(settings: &Settings, command: WebhookCommand) -> Result<(), Str
                 event_types,
                 created_at: now(),
             };
-            db.run(move |c| row.insert(c))
-                .await
-                .map_err(|e| e.to_string())?;
+            db.run(move |c| {
+                c.transaction(|c| {
+                    row.insert(c)?;
+                    let detail = json!({"url": row.url, "events": row.event_types});
+                    audit::record(
+                        c,
+                        row.created_at,
+                        OPERATOR,
+                        Action::WebhookAdded,
+                        Some(&row.id),
+                        detail,
+                    )
+                })
+            })
+            .await
+            .map_err(|e| e.to_string())?;
             let shown = format!("{SECRET_PREFIX}{}", STANDARD.encode(&secret));
             println!("{}", json!({"id": id, "secret": shown}));
             Ok(())
@@ -80,6 +94,15 @@ pub async fn run(settings: &Settings, command: WebhookCommand) -> Result<(), Str
                             return Ok(None);
                         };
                         WebhookRow::remove(c, &lookup)?;
+                        let detail = json!({"url": hook.url});
+                        audit::record(
+                            c,
+                            now,
+                            OPERATOR,
+                            Action::WebhookRemoved,
+                            Some(&lookup),
+                            detail,
+                        )?;
                         let payload = hook.delivery_payload();
                         OutboxRow::abandon(c, OutboxKind::Webhook, &payload, REMOVED, now).map(Some)
                     })

@@ -338,3 +338,80 @@ fn audit_verify_passes_an_intact_trail_and_names_the_first_tampered_event() {
     assert!(!tampered.status.success(), "{stderr}");
     assert!(stderr.contains("broken at event 3"), "{stderr}");
 }
+
+#[test]
+fn adding_and_removing_a_webhook_or_a_receiver_is_on_the_audit_trail_without_its_secret() {
+    let db = TestDb::new();
+    let added: Value = serde_json::from_slice(
+        &behalf(
+            &db,
+            &[
+                "webhook",
+                "add",
+                "https://hooks.example/in",
+                "--event",
+                "grant.ended",
+            ],
+            None,
+        )
+        .stdout,
+    )
+    .unwrap();
+    let webhook = added["id"].as_str().unwrap();
+    let secret = added["secret"].as_str().unwrap();
+    let receiver: Value = serde_json::from_slice(
+        &behalf(
+            &db,
+            &[
+                "receiver",
+                "add",
+                "https://api.example/set",
+                "--audience",
+                "https://api.example",
+            ],
+            None,
+        )
+        .stdout,
+    )
+    .unwrap();
+    let receiver = receiver["id"].as_str().unwrap();
+    assert!(
+        behalf(&db, &["webhook", "remove", webhook], None)
+            .status
+            .success()
+    );
+    assert!(
+        behalf(&db, &["receiver", "remove", receiver], None)
+            .status
+            .success()
+    );
+
+    let trail = stdout(&behalf(&db, &["audit", "export"], None));
+    let events: Vec<Value> = trail
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |action: &str| {
+        events
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} in {trail}"))
+            .clone()
+    };
+    assert_eq!(of("webhook.added")["subject"], webhook);
+    assert_eq!(
+        of("webhook.added")["detail"]["url"],
+        "https://hooks.example/in"
+    );
+    assert_eq!(of("webhook.added")["detail"]["events"], "grant.ended");
+    assert_eq!(of("webhook.removed")["subject"], webhook);
+    assert_eq!(
+        of("set_receiver.added")["detail"]["audience"],
+        "https://api.example"
+    );
+    assert_eq!(of("set_receiver.removed")["subject"], receiver);
+    assert_eq!(of("webhook.added")["actor"], "operator");
+    let raw_secret = secret.trim_start_matches("whsec_");
+    assert!(!trail.contains(raw_secret), "the secret reached the trail");
+    assert!(stdout(&behalf(&db, &["audit", "verify"], None)).contains("audit trail intact"));
+}
