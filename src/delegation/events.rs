@@ -2,7 +2,7 @@
 //! mail and security events"), written by the flows in their own
 //! transactions. `view` is the API's object (`RequestView`, `GrantView`) at
 //! the time of the event; the outbox deliverer draws the data of those that
-//! wait (`outbox::draw`).
+//! wait (`outbox::fan_out::draw`).
 
 use crate::store::events::{EventRow, EventType};
 use crate::store::grants::GrantRow;

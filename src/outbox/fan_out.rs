@@ -18,6 +18,7 @@
 use crate::app::App;
 use crate::delegation::grants::{self, GrantStatus};
 use crate::delegation::requests::{self, RequestStatus};
+use crate::random;
 use crate::store::access_requests::AccessRequestRow;
 use crate::store::audit_events;
 use crate::store::ciba_requests::CibaRequestRow;
@@ -141,7 +142,7 @@ pub fn draw(
             if RequestStatus::of(&row, now) != RequestStatus::Expired {
                 return Ok(None);
             }
-            to_json(&requests::load_view(conn, row, now)?)?
+            EventRow::data_of(&requests::load_view(conn, row, now)?)?
         }
         EventType::GrantEndingSoon | EventType::GrantEnded | EventType::GrantUsed => {
             let Some(grant) = GrantRow::find(conn, subject_id)? else {
@@ -160,7 +161,7 @@ pub fn draw(
                 grants::record_expiry(conn, &grant, now)?;
                 crate::delegation::events::checkpoint_due(conn, now)?;
             }
-            to_json(&grants::load_view(conn, &grant, now)?)?
+            EventRow::data_of(&grants::load_view(conn, &grant, now)?)?
         }
         EventType::AuditCheckpoint => {
             let Some((seq, hash)) = audit_events::newest(conn)? else {
@@ -172,7 +173,9 @@ pub fn draw(
                     "no key signs checkpoints yet".into(),
                 ));
             };
-            to_json(&json!({"checkpoint": signed, "seq": claims.seq, "head": claims.head}))?
+            EventRow::data_of(
+                &json!({"checkpoint": signed, "seq": claims.seq, "head": claims.head}),
+            )?
         }
         // These are written with their data.
         EventType::RequestCreated
@@ -182,11 +185,6 @@ pub fn draw(
         | EventType::GrantCreated => return Ok(None),
     };
     Ok(Some(data))
-}
-
-fn to_json(value: &impl serde::Serialize) -> Result<String, StoreError> {
-    serde_json::to_string(value)
-        .map_err(|e| StoreError::Unavailable(format!("an event's data: {e}")))
 }
 
 /// Who is mailed about an event of `kind` (DESIGN.md "Email").
@@ -287,11 +285,9 @@ fn ciba_ping(
         ClientRow::find(conn, &ciba.client_id)?.and_then(|c| c.ciba_notification_endpoint);
     Ok(endpoint.map(|endpoint| {
         let payload = json!({"ciba": ciba.auth_req_id_hash}).to_string();
-        let mut row =
-            OutboxRow::for_event(OutboxKind::CibaPing, &endpoint, payload, request_id, now);
         // Not an event's delivery: the ping names the request itself.
-        row.event_id = None;
-        row
+        let id = format!("out_{}", random::identifier());
+        OutboxRow::new(id, OutboxKind::CibaPing, &endpoint, payload, None, now, now)
     }))
 }
 

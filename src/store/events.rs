@@ -114,9 +114,13 @@ impl EventRow {
         data: &impl serde::Serialize,
         now: i64,
     ) -> Result<(), StoreError> {
-        let data = serde_json::to_string(data)
-            .map_err(|e| StoreError::Unavailable(format!("an event's data: {e}")))?;
-        Self::new(event_type, subject_id, Some(data), now, now).insert(conn)
+        Self::new(event_type, subject_id, Some(Self::data_of(data)?), now, now).insert(conn)
+    }
+
+    /// An event's `data`: `value` as JSON.
+    pub fn data_of(value: &impl serde::Serialize) -> Result<String, StoreError> {
+        serde_json::to_string(value)
+            .map_err(|e| StoreError::Unavailable(format!("an event's data: {e}")))
     }
 
     /// Writes `event_type` about `subject_id` to happen at `due_at`, its data

@@ -6,7 +6,7 @@
 
 use crate::fixtures::{
     ACCESS_TOKEN_TYPE, Browser, GRANT_ID_TYPE, Page, Scene, World, api, console_token, csrf,
-    signed_in_to_account,
+    introspect_as, signed_in_to_account,
 };
 use crate::helpers::jwt_claims;
 use behalf::oauth::registration::{self, NewClient};
@@ -219,20 +219,7 @@ async fn an_agent_who_leaves_the_team_can_no_longer_act_under_its_grant() {
     let rs_secret = scene.app.add_client("rs", &[], &[]).await;
     let active = |token: String| {
         let (app, secret) = (&scene.app, rs_secret.clone());
-        async move {
-            let answer: Value = app
-                .http
-                .post(app.url("/introspect"))
-                .basic_auth("rs", Some(secret))
-                .form(&[("token", token)])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            answer["active"] == true
-        }
+        async move { introspect_as(app, ("rs", &secret), &token).await["active"] == true }
     };
     assert!(active(token.clone()).await);
     crate::fixtures::set_team(&scene.app, "dave", "Sales").await;

@@ -3,7 +3,9 @@
 //! forgets the consent and ends the app's refresh and access tokens for the
 //! user in one transaction, so that the app must ask again.
 
-use crate::fixtures::{Browser, CALLBACK, add_user, authorize_url, csrf, pkce, query_of, redeem};
+use crate::fixtures::{
+    Browser, CALLBACK, add_user, authorize_url, csrf, introspect_as, pkce, query_of, redeem,
+};
 use crate::helpers::TestApp;
 use behalf::oauth::registration::{self, NewClient};
 use reqwest::StatusCode;
@@ -69,17 +71,7 @@ async fn refresh(s: &Shop, token: &str) -> (StatusCode, Value) {
 }
 
 async fn introspect(s: &Shop, token: &str) -> Value {
-    let response = s
-        .app
-        .http
-        .post(s.app.url("/introspect"))
-        .basic_auth("shop", Some(&s.secret))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+    introspect_as(&s.app, ("shop", &s.secret), token).await
 }
 
 async fn consents(s: &Shop) -> i64 {

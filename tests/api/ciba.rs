@@ -6,7 +6,8 @@
 //! ended. What it gets acts in its own name: `act.sub` is its client id.
 
 use crate::fixtures::{
-    World, approve_on_the_screen, csrf, end_on_the_screen, signed_in_to_account,
+    Receiver, World, approve_on_the_screen, csrf, deny_on_the_screen, end_on_the_screen,
+    introspect_as, signed_in_to_account,
 };
 use crate::helpers::{TestApp, jwt_claims};
 use behalf::oauth::registration::{self, NewClient};
@@ -15,6 +16,8 @@ use serde_json::Value;
 
 const CIBA: &str = "urn:openid:params:grant-type:ciba";
 const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+/// How long a ping may take to arrive.
+const PING_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// "Invoice Assistant", a program agent in poll mode; its secret.
 async fn add_assistant(app: &TestApp) -> String {
@@ -219,25 +222,8 @@ async fn the_assistant_asks_alice_approves_and_one_poll_yields_tokens_in_its_own
     );
 
     let rs = a.app.add_client("rs", &[], &[]).await;
-    let introspect = |token: String| {
-        let (app, rs) = (&a.app, rs.clone());
-        async move {
-            let r: Value = app
-                .http
-                .post(app.url("/introspect"))
-                .basic_auth("rs", Some(rs))
-                .form(&[("token", token)])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            r
-        }
-    };
-    let token = tokens["access_token"].as_str().unwrap().to_string();
-    let active = introspect(token.clone()).await;
+    let token = tokens["access_token"].as_str().unwrap();
+    let active = introspect_as(&a.app, ("rs", &rs), token).await;
     assert_eq!(active["active"], true, "{active}");
     assert_eq!(active["act"]["sub"], "assistant");
     assert_eq!(
@@ -245,7 +231,7 @@ async fn the_assistant_asks_alice_approves_and_one_poll_yields_tokens_in_its_own
         StatusCode::SEE_OTHER
     );
     assert_eq!(
-        introspect(token).await["active"],
+        introspect_as(&a.app, ("rs", &rs), token).await["active"],
         false,
         "ended at the next check"
     );
@@ -328,13 +314,7 @@ async fn every_refused_backchannel_request_carries_the_ciba_error() {
 async fn a_declined_request_is_access_denied_and_an_unanswered_one_expires() {
     let a = assistant().await;
     let declined = a.ask_alice().await;
-    let alice = signed_in_to_account(&a.app, "alice").await;
-    let page = alice.get("/account").await;
-    let id = a.waiting_request().await;
-    let denied = alice
-        .post(&format!("/account/requests/{id}/deny"), &[csrf(&page)])
-        .await;
-    assert_eq!(denied.status, StatusCode::SEE_OTHER);
+    deny_on_the_screen(&a.app, "alice", &a.waiting_request().await).await;
     let (_, body) = a.poll(&declined).await;
     assert_eq!(error_of(&body), "access_denied", "{body}");
 
@@ -578,57 +558,12 @@ fn client_add_program_agent_makes_its_agent_account_and_refuses_what_cannot_work
     );
 }
 
-/// One ping the assistant's notification endpoint received: its
-/// `Authorization` header and its JSON body.
-type Ping = (Option<String>, Value);
-
-/// The assistant's notification endpoint: an HTTP server on 127.0.0.1, port 0.
-async fn notification_endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Ping>>>) {
-    use axum::http::HeaderMap;
-    let got: std::sync::Arc<std::sync::Mutex<Vec<Ping>>> = Default::default();
-    let inbox = got.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/ciba", listener.local_addr().unwrap());
-    let router = axum::Router::new().route(
-        "/ciba",
-        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
-            let inbox = inbox.clone();
-            async move {
-                let auth = headers
-                    .get("authorization")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string);
-                let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                inbox.lock().unwrap().push((auth, body));
-                axum::http::StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (url, got)
-}
-
-async fn pinged(got: &std::sync::Mutex<Vec<Ping>>, count: usize) -> Vec<Ping> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        let pings = got.lock().unwrap().clone();
-        if pings.len() >= count {
-            return pings;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{} of {count} pings",
-            pings.len()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
 async fn in_ping_mode_the_answer_is_pinged_with_the_clients_token_then_collected() {
     let scene = World::new().user("alice").build().await;
     let app = scene.app;
-    let (endpoint, got) = notification_endpoint().await;
+    // The assistant's notification endpoint; it answers 204 (CIBA Core §10.2).
+    let endpoint = Receiver::start_then("/ciba", &[], 204).await;
     let secret = register(
         &app,
         NewClient {
@@ -638,7 +573,7 @@ async fn in_ping_mode_the_answer_is_pinged_with_the_clients_token_then_collected
             name: Some("Invoice Assistant".into()),
             program_agent: true,
             ciba_mode: Some("ping".into()),
-            ciba_notification_endpoint: Some(endpoint),
+            ciba_notification_endpoint: Some(endpoint.url.clone()),
             ..NewClient::default()
         },
     )
@@ -657,9 +592,13 @@ async fn in_ping_mode_the_answer_is_pinged_with_the_clients_token_then_collected
     let auth_req_id = asked["auth_req_id"].as_str().unwrap();
 
     approve_on_the_screen(&a.app, "alice", &a.waiting_request().await).await;
-    let pings = pinged(&got, 1).await;
-    assert_eq!(pings[0].0.as_deref(), Some("Bearer tell-me-8f3a9c"));
-    assert_eq!(pings[0].1, serde_json::json!({"auth_req_id": auth_req_id}));
+    let pings = endpoint.wait_for(1, PING_WITHIN).await;
+    assert_eq!(
+        pings[0].header("authorization"),
+        Some("Bearer tell-me-8f3a9c")
+    );
+    let body: Value = serde_json::from_str(pings[0].text()).unwrap();
+    assert_eq!(body, serde_json::json!({"auth_req_id": auth_req_id}));
     let (status, tokens) = a.poll(auth_req_id).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     assert_eq!(
@@ -671,21 +610,14 @@ async fn in_ping_mode_the_answer_is_pinged_with_the_clients_token_then_collected
     again.push(("client_notification_token", "tell-me-again"));
     let (_, asked) = a.ask(&again).await;
     let declined = asked["auth_req_id"].as_str().unwrap();
-    let alice = signed_in_to_account(&a.app, "alice").await;
-    let page = alice.get("/account").await;
-    let id = a.waiting_request().await;
-    let denied = alice
-        .post(&format!("/account/requests/{id}/deny"), &[csrf(&page)])
-        .await;
+    deny_on_the_screen(&a.app, "alice", &a.waiting_request().await).await;
+    let pings = endpoint.wait_for(2, PING_WITHIN).await;
     assert_eq!(
-        denied.status,
-        StatusCode::SEE_OTHER,
-        "{asked} {}",
-        denied.body
+        pings[1].header("authorization"),
+        Some("Bearer tell-me-again")
     );
-    let pings = pinged(&got, 2).await;
-    assert_eq!(pings[1].0.as_deref(), Some("Bearer tell-me-again"));
-    assert_eq!(pings[1].1["auth_req_id"], declined);
+    let body: Value = serde_json::from_str(pings[1].text()).unwrap();
+    assert_eq!(body["auth_req_id"], declined);
     let (_, body) = a.poll(declined).await;
     assert_eq!(error_of(&body), "access_denied");
 }

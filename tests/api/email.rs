@@ -7,12 +7,11 @@
 //! plain words with a link to the reader's own page and nothing after it.
 
 use crate::fixtures::{
-    Desk, Granted, SmtpSink, approve_on_the_screen, csrf, desk_on, file_request, set_email,
-    set_team, signed_in_to_account, smtp,
+    Desk, Granted, SmtpSink, approve_on_the_screen, deny_on_the_screen, desk_on, file_request,
+    set_email, set_team, signed_in_to_account, smtp,
 };
 use crate::helpers::{TEST_KEK, TestApp};
 use behalf::config::SmtpUrl;
-use reqwest::StatusCode;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -171,15 +170,7 @@ async fn bob_is_told_when_alice_declines_his_request() {
     let d = mail_desk(&sink.url(), true).await;
     let request = file_request(&d, "read", 3600).await;
     sink.wait_for(1, WITHIN).await;
-    let alice = signed_in_to_account(&d.app, "alice").await;
-    let page = alice.get("/account").await;
-    let denied = alice
-        .post(
-            &format!("/account/requests/{}/deny", request["id"].as_str().unwrap()),
-            &[csrf(&page)],
-        )
-        .await;
-    assert_eq!(denied.status, StatusCode::SEE_OTHER);
+    deny_on_the_screen(&d.app, "alice", request["id"].as_str().unwrap()).await;
     let mails = sink.wait_for(2, WITHIN).await;
     assert_eq!(mails[1].to, [BOB]);
     assert_eq!(mails[1].subject(), "alice declined your request");

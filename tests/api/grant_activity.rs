@@ -6,7 +6,9 @@
 //! the real API: token exchanges, introspections and a revocation. Runs on
 //! SQLite, and on PostgreSQL when BEHALF_TEST_POSTGRES_URL is set.
 
-use crate::fixtures::{Browser, Granted, PASSWORD, Page, add_user, granted, signed_in_to_account};
+use crate::fixtures::{
+    Browser, Granted, PASSWORD, Page, add_user, granted, introspect_as, signed_in_to_account,
+};
 use behalf::oauth::registration::{self, NewClient};
 use reqwest::StatusCode;
 
@@ -27,16 +29,7 @@ async fn add_app(g: &Granted, id: &str, name: &str) -> String {
 
 /// `app` (id, secret) checks `token` at `/introspect`; the check is written.
 async fn check(g: &Granted, app: (&str, &str), token: &str) {
-    let response =
-        g.d.app
-            .http
-            .post(g.d.app.url("/introspect"))
-            .basic_auth(app.0, Some(app.1))
-            .form(&[("token", token)])
-            .send()
-            .await
-            .unwrap();
-    let body: serde_json::Value = response.json().await.unwrap();
+    let body = introspect_as(&g.d.app, app, token).await;
     assert_eq!(body["active"], true, "{body}");
     g.d.app.state.deferred_audit.flush(&g.d.app.state.db).await;
 }

@@ -196,7 +196,7 @@ pub async fn create(
 }
 
 /// As `create`, the request waiting `waits` seconds for an answer, and `then`
-/// called with the new row in the same transaction (a CIBA request's own row).
+/// called with the new request's id in the same transaction (a CIBA request's own row).
 #[allow(clippy::too_many_arguments)]
 pub async fn create_then(
     db: &Database,
@@ -206,7 +206,7 @@ pub async fn create_then(
     client: &Client,
     new: NewRequest,
     waits: i64,
-    then: impl FnOnce(&mut AnyConnection, &AccessRequestRow) -> Result<(), StoreError> + Send + 'static,
+    then: impl FnOnce(&mut AnyConnection, &str) -> Result<(), StoreError> + Send + 'static,
 ) -> Result<RequestView, RequestRefused> {
     let asked = decide_new_request(policy, client, new)?;
     let row = AccessRequestRow {
@@ -229,10 +229,7 @@ pub async fn create_then(
     let max_pending = policy.max_pending_requests_per_agent;
     db.transaction(move |c| {
         let view = record_request(c, &agent, &subject, max_pending, row, now)?;
-        let row = AccessRequestRow::find(c, &view.id)?.ok_or_else(|| {
-            TxError::Store(StoreError::Unavailable("the request just written".into()))
-        })?;
-        then(c, &row)?;
+        then(c, &view.id)?;
         Ok(view)
     })
     .await
