@@ -6,6 +6,7 @@
 //! JWKS; it is retried until a 200 with the same `jti`, survives a restart,
 //! and is sent once by two instances sharing a PostgreSQL database.
 
+use crate::fixtures::outbox_rows;
 use crate::fixtures::{
     Delivery, HANG, Receiver, Shop, act, arrive, csrf, query_of, redeem, shop_with_logout,
     signed_in_to_account,
@@ -59,16 +60,7 @@ async fn alice_ends_the_grant(s: &Shop) {
 }
 
 async fn rows(app: &TestApp) -> Vec<OutboxRow> {
-    app.state
-        .db
-        .run(|c| {
-            Ok(outbox::table
-                .order(outbox::created_at)
-                .select(OutboxRow::as_select())
-                .load(c)?)
-        })
-        .await
-        .unwrap()
+    outbox_rows(app, "backchannel_logout").await
 }
 
 /// Waits until the only outbox row meets `done`, at most five seconds.

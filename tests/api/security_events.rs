@@ -6,13 +6,14 @@
 //! session-revoked event naming who ended it; only a 202 delivers, anything
 //! else is retried; `/.well-known/ssf-configuration` says where to look.
 
+use crate::fixtures::outbox_rows;
 use crate::fixtures::{
     Delivery, Desk, Receiver, add_receiver, api, approve, behalf_cli, desk, end_on_the_screen,
 };
 use crate::helpers::TestApp;
 use behalf::store::events::EventRow;
 use behalf::store::outbox::OutboxRow;
-use behalf::store::schema::{events, outbox};
+use behalf::store::schema::events;
 use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -71,17 +72,7 @@ async fn ended_event(app: &TestApp, grant: &str) -> EventRow {
 }
 
 async fn set_rows(app: &TestApp) -> Vec<OutboxRow> {
-    app.state
-        .db
-        .run(|c| {
-            Ok(outbox::table
-                .filter(outbox::kind.eq("security_event"))
-                .order((outbox::created_at, outbox::id))
-                .select(OutboxRow::as_select())
-                .load(c)?)
-        })
-        .await
-        .unwrap()
+    outbox_rows(app, "security_event").await
 }
 
 async fn row_when(app: &TestApp, done: impl Fn(&OutboxRow) -> bool) -> OutboxRow {

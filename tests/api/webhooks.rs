@@ -7,6 +7,7 @@
 //! one PostgreSQL database; and a destination that hangs does not slow
 //! `/token`.
 
+use crate::fixtures::outbox_rows;
 use crate::fixtures::{
     Delivery, Desk, HANG, Receiver, Webhook, add_receiver, add_webhook, api, approve, behalf_cli,
     body_of, console_token, csrf, desk, desk_on, file_request, file_request_as, granted_at,
@@ -15,7 +16,7 @@ use crate::fixtures::{
 use crate::helpers::{TEST_KEK, TestApp, skip_without_postgres};
 use behalf::store::events::EventRow;
 use behalf::store::outbox::OutboxRow;
-use behalf::store::schema::{events, outbox};
+use behalf::store::schema::events;
 use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -28,17 +29,7 @@ async fn webhook_endpoint(answers: &[u16]) -> Receiver {
 
 /// The webhook rows of the outbox, oldest first.
 async fn webhook_rows(app: &TestApp) -> Vec<OutboxRow> {
-    app.state
-        .db
-        .run(|c| {
-            Ok(outbox::table
-                .filter(outbox::kind.eq("webhook"))
-                .order((outbox::created_at, outbox::id))
-                .select(OutboxRow::as_select())
-                .load(c)?)
-        })
-        .await
-        .unwrap()
+    outbox_rows(app, "webhook").await
 }
 
 /// Waits until `done` holds of the webhook rows, at most five seconds.
