@@ -1,13 +1,14 @@
 //! The state every handler shares: settings, the database, the key ring, the
 //! server MAC, the client registry, the clock, the metrics, the deferred
-//! audit queue, the bound on password checks and the outbox deliverer's
-//! wake-up. Built once by `startup`. Handlers take `State<AppState>` and
+//! audit queue, the bound on password checks, the outbox deliverer's
+//! wake-up and the identity providers behalf works beside. Built once by `startup`. Handlers take `State<AppState>` and
 //! hand each domain function only the parts it needs.
 
 use crate::audit::Deferred;
 use crate::clients::ClientRegistry;
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::federation::Federation;
 use crate::store::Database;
 use crate::telemetry::Metrics;
 use crate::tokens::access_token::AccessTokenClaims;
@@ -40,6 +41,8 @@ pub struct App {
     /// Told when a change made outbox rows due at once (a grant ended), so
     /// the deliverer (`crate::outbox`) need not wait for its next tick.
     pub outbox_due: tokio::sync::Notify,
+    /// The `[[upstream]]` IdPs and `[[trusted_issuer]]`s, with what they published.
+    pub federation: Federation,
 }
 
 pub type AppState = Arc<App>;

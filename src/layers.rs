@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     &["tokens", "audit"],
     &["config"],
-    &["error", "clients"],
+    &["error", "clients", "federation"],
     &["web"],
     &["app"],
     &["oauth", "accounts", "ops"],

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod clients;
 pub mod config;
 pub mod error;
+pub mod federation;
 pub mod store;
 pub mod tokens;
 

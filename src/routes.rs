@@ -3,7 +3,7 @@
 //! secrets, one info line per request (`web::request_log`), body limit (its 413 as JSON), timeout, panic catching, metrics,
 //! and `no-store` on every path where a token or an agent's request can appear.
 
-use crate::accounts::sign_in;
+use crate::accounts::{sign_in, upstream_sign_in};
 use crate::app::AppState;
 use crate::delegation::consent_screen::{activity_page, allow_support, forms, home, page};
 use crate::delegation::console;
@@ -119,6 +119,11 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .route("/authorize/act", post(act_as::decision))
         .route("/", get(home::show))
         .route("/login", get(sign_in::show).post(sign_in::submit))
+        .route("/login/upstream/{id}", get(upstream_sign_in::start))
+        .route(
+            "/login/upstream/{id}/callback",
+            get(upstream_sign_in::callback),
+        )
         .route("/logout", post(sign_in::logout))
         .route("/account", get(page::show))
         .route("/account/requests/{id}/approve", post(forms::approve))

@@ -11,6 +11,7 @@ use crate::audit;
 use crate::clients::ClientRegistry;
 use crate::clock::SharedClock;
 use crate::config::Settings;
+use crate::federation::Federation;
 use crate::routes;
 use crate::secret::Secret;
 use crate::store::Database;
@@ -74,7 +75,9 @@ impl Application {
             .unwrap_or_else(|| issuer.clone());
         let trusted_proxies = settings.trusted_proxy_addrs()?;
         let password_checks = tokio::sync::Semaphore::new(settings.sign_in.checks_at_once);
+        let federation = Federation::new(&settings, &issuer)?;
         let state = Arc::new(App {
+            federation,
             clients: ClientRegistry::new(db.clone()),
             password_checks,
             trusted_proxies,

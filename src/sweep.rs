@@ -13,7 +13,8 @@
 //! - failed sign-ins once out of the throttle's window (no margin: they only
 //!   ever count inside it);
 //! - introspection marks once their minute is past (they only ever dedupe
-//!   inside it).
+//!   inside it);
+//! - upstream sign-ins once their callback has expired (10 minutes).
 //!
 //! Each cutoff is a further `MARGIN` in the past, for clocks that differ
 //! between instances. Grants, access requests and the audit trail are kept:
@@ -22,6 +23,7 @@
 use crate::accounts::throttle::window_start;
 use crate::app::App;
 use crate::config::Settings;
+use crate::store::upstream_logins::UPSTREAM_LOGIN_TTL;
 use crate::store::{AnyConnection, Database, StoreError, expired, introspection_marks};
 use std::time::Duration;
 
@@ -39,6 +41,7 @@ pub struct Cutoffs {
     pub sessions: i64,
     pub login_failures: i64,
     pub introspection_marks: i64,
+    pub upstream_logins: i64,
 }
 
 impl Cutoffs {
@@ -54,6 +57,7 @@ impl Cutoffs {
             sessions: oldest,
             login_failures: window_start(now, &settings.sign_in),
             introspection_marks: oldest,
+            upstream_logins: oldest - UPSTREAM_LOGIN_TTL,
         }
     }
 }
@@ -67,6 +71,7 @@ pub struct Swept {
     pub sessions: usize,
     pub login_failures: usize,
     pub introspection_marks: usize,
+    pub upstream_logins: usize,
 }
 
 pub async fn sweep(app: &App) -> Result<Swept, StoreError> {
@@ -83,6 +88,7 @@ pub async fn sweep(app: &App) -> Result<Swept, StoreError> {
             cut.introspection_marks,
         )
         .await?,
+        upstream_logins: drain(&app.db, expired::upstream_logins, cut.upstream_logins).await?,
     };
     if swept != Swept::default() {
         tracing::info!(?swept, "expired rows deleted");

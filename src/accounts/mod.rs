@@ -1,6 +1,7 @@
 //! People's accounts: creation (`new_user`, with a `profile`), argon2id passwords (`password`),
 //! sign-in and sign-out (`sign_in`, docs/security.md J3–J5), its throttle
-//! (`throttle`, L1) and device cookies (`device_cookie`, L2), and the start of
+//! (`throttle`, L1) and device cookies (`device_cookie`, L2), signing in
+//! through a company IdP (`upstream_sign_in`, O1, O2), and the start of
 //! browser sessions (`sessions`).
 
 pub mod device_cookie;
@@ -9,6 +10,7 @@ pub mod profile;
 pub mod sessions;
 pub mod sign_in;
 pub mod throttle;
+pub mod upstream_sign_in;
 
 use crate::random;
 use crate::store::users::UserRow;

@@ -3,11 +3,14 @@
 //! argon2 verification runs when there is no hash to check). Each attempt is
 //! counted before its check (`throttle`), per account and address or per
 //! device cookie, and at most `[sign_in] checks_at_once` checks run at once
-//! (docs/security.md J3, J4, J5, L1, L2, L6).
+//! (docs/security.md J3, J4, J5, L1, L2, L6). The page also offers each
+//! `[[upstream]]` IdP (`upstream_sign_in`); `password_login = false` removes
+//! the password form, and `POST /login` is then refused.
 
 use super::throttle::{self, CountedOn};
+use super::upstream_sign_in::{self, Reauth};
 use super::{device_cookie, password, sessions};
-use crate::app::AppState;
+use crate::app::{App, AppState};
 use crate::store::sessions::SessionRow;
 use crate::store::users::UserRow;
 use crate::web::client_address::client_address;
@@ -17,6 +20,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -27,22 +31,41 @@ const THROTTLED: &str = "Too many sign-in attempts. Wait a few minutes and try a
 const EXPIRED: &str = "This sign-in form has expired. Please try again.";
 const NOT_ALLOWED: &str = "The username or password holds a character that is not allowed.";
 const SIGNED_OUT: &str = "You are signed out.";
+const PASSWORD_OFF: &str =
+    "Signing in with a password is turned off here: use your company's sign-in.";
 const BUSY: &str = "Sign-in is busy right now. Please try again in a moment.";
 
-fn login_page(
-    status: StatusCode,
-    csrf_token: &str,
-    return_to: &str,
-    username: &str,
-    message: &str,
-    notice: &str,
-) -> Response {
+/// What the sign-in page shows beyond its form's fields.
+struct LoginPage<'a> {
+    csrf_token: &'a str,
+    return_to: &'a str,
+    username: &'a str,
+    message: &'a str,
+    notice: &'a str,
+    /// `prompt=login` / `max_age` from `/authorize`, passed on to an upstream.
+    reauth: Reauth,
+}
+
+fn login_page(app: &App, status: StatusCode, page: LoginPage<'_>) -> Response {
     let mut context = Context::new();
-    context.insert("notice", notice);
-    context.insert("csrf_token", csrf_token);
-    context.insert("return_to", return_to);
-    context.insert("username", username);
-    context.insert("message", message);
+    context.insert("notice", page.notice);
+    context.insert("csrf_token", page.csrf_token);
+    context.insert("return_to", page.return_to);
+    context.insert("username", page.username);
+    context.insert("message", page.message);
+    context.insert("password_login", &app.settings.password_login);
+    let upstreams: Vec<_> = app
+        .federation
+        .upstreams
+        .iter()
+        .map(|u| {
+            json!({
+                "name": u.settings.name,
+                "href": upstream_sign_in::start_path(&u.settings.id, page.return_to, page.reauth),
+            })
+        })
+        .collect();
+    context.insert("upstreams", &upstreams);
     pages::render(status, "login.html", &context)
 }
 
@@ -65,18 +88,20 @@ pub async fn show(
         Some("1") => SIGNED_OUT,
         _ => "",
     };
+    let reauth = Reauth::read(&query);
+    let page = |csrf_token| LoginPage {
+        csrf_token,
+        return_to,
+        username: "",
+        message: "",
+        notice,
+        reauth,
+    };
     match session::current(&app.db, &headers, app.now()).await {
-        Ok(Some(existing)) => login_page(
-            StatusCode::OK,
-            &existing.csrf_token,
-            return_to,
-            "",
-            "",
-            notice,
-        ),
+        Ok(Some(existing)) => login_page(&app, StatusCode::OK, page(&existing.csrf_token)),
         Ok(None) => {
             let (token, new_cookie) = login_csrf::token(&app.mac, &headers);
-            let mut response = login_page(StatusCode::OK, &token, return_to, "", "", notice);
+            let mut response = login_page(&app, StatusCode::OK, page(&token));
             if let Some(cookie) = new_cookie {
                 response.headers_mut().insert(
                     header::SET_COOKIE,
@@ -121,6 +146,14 @@ pub async fn submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if !app.settings.password_login {
+        return pages::error_with_way_back(
+            StatusCode::FORBIDDEN,
+            "Sign-in refused",
+            PASSWORD_OFF,
+            pages::SIGN_IN,
+        );
+    }
     let form = OAuthForm::parse(&body);
     let field = |name| form.single(name).ok().flatten().unwrap_or_default();
     let (username, password_given) = (field("username"), field("password"));
@@ -140,7 +173,17 @@ pub async fn submit(
     if !form_is_ours {
         return pages::error(StatusCode::FORBIDDEN, "Sign-in refused", EXPIRED);
     }
-    let page = |status, message| login_page(status, csrf, return_to, username, message, "");
+    let page = |status, message| {
+        let page = LoginPage {
+            csrf_token: csrf,
+            return_to,
+            username,
+            message,
+            notice: "",
+            reauth: Reauth::default(),
+        };
+        login_page(&app, status, page)
+    };
     if form.control_character().is_some() {
         // Before any lookup or count: no account name holds one (docs/security.md L7).
         return page(StatusCode::BAD_REQUEST, NOT_ALLOWED);

@@ -27,10 +27,14 @@ pub enum Action {
     WebhookRemoved,
     ReceiverAdded,
     ReceiverRemoved,
+    /// An IdP's account was linked to a local user (its first upstream
+    /// sign-in or trusted-issuer token), or an operator unlinked it.
+    IdentityLinked,
+    IdentityUnlinked,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 19] = [
         Self::AccessRequestCreated,
         Self::AccessRequestDenied,
         Self::AccessRequestCancelled,
@@ -48,6 +52,8 @@ impl Action {
         Self::WebhookRemoved,
         Self::ReceiverAdded,
         Self::ReceiverRemoved,
+        Self::IdentityLinked,
+        Self::IdentityUnlinked,
     ];
 
     /// The stored name (`audit_events.action`), stable across versions.
@@ -70,6 +76,8 @@ impl Action {
             Self::WebhookRemoved => "webhook.removed",
             Self::ReceiverAdded => "set_receiver.added",
             Self::ReceiverRemoved => "set_receiver.removed",
+            Self::IdentityLinked => "identity.linked",
+            Self::IdentityUnlinked => "identity.unlinked",
         }
     }
 

@@ -36,8 +36,8 @@ struct Cli {
 /// The flags of every command that opens the database.
 #[derive(Args, Default)]
 struct DatabaseArgs {
-    /// TOML settings file.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// TOML settings file (BEHALF_CONFIG).
+    #[arg(long, global = true, value_name = "FILE", env = "BEHALF_CONFIG")]
     config: Option<PathBuf>,
     /// `sqlite://path` or `postgres://...` (BEHALF_DATABASE_URL).
     #[arg(long, global = true, value_name = "URL")]

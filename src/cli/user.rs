@@ -1,19 +1,22 @@
 //! `behalf user add NAME [--agent] [--email E] [--name N] [--team T]
 //! (--password-stdin | --no-password)`: prints the new `sub`; without a password
 //! choice it refuses (exit 2). `user list` (JSON lines), `user show NAME` (one
-//! JSON object) and `user set-password NAME --password-stdin`.
+//! JSON object, with its linked IdP accounts), `user unlink NAME ISSUER` and
+//! `user set-password NAME --password-stdin`.
 //! `behalf user disable NAME` ends the user's sessions, tokens and every grant
 //! they are the subject or the agent of (docs/security.md E16); `behalf user
 //! enable NAME` lets them sign in again, and brings no ended grant back.
 
 use super::{connect, now, read_stdin_secret};
 use crate::accounts::{self, password, profile::Profile};
+use crate::audit::{self, Action};
 use crate::config::Settings;
 use crate::delegation::grants;
 use crate::store::StoreError;
 use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::refresh_tokens::RefreshTokenRow;
 use crate::store::sessions::SessionRow;
+use crate::store::user_identities::UserIdentityRow;
 use crate::store::users::UserRow;
 use clap::{Args, Subcommand};
 use diesel::Connection;
@@ -42,8 +45,11 @@ pub enum UserCommand {
     },
     /// List users: one JSON object per line.
     List,
-    /// Show one user as a JSON object.
+    /// Show one user as a JSON object, with the IdP accounts linked to it (`identities`).
     Show { name: String },
+    /// Remove the link between a user and their account at the IdP ISSUER: a
+    /// later sign-in through it makes a new account.
+    Unlink { name: String, issuer: String },
     /// Set a user's password, read from stdin.
     SetPassword {
         name: String,
@@ -138,7 +144,45 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<(), String
         }
         UserCommand::Show { name } => {
             let user = find(settings, &name).await?;
-            println!("{}", described(&user));
+            let db = connect(settings).await?;
+            let sub = user.sub.clone();
+            let identities = db
+                .run(move |c| UserIdentityRow::of_user(c, &sub))
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut shown = described(&user);
+            shown["identities"] = identities
+                .iter()
+                .map(|i| json!({"issuer": i.issuer, "subject": i.subject, "linked_at": i.linked_at, "last_used_at": i.last_used_at}))
+                .collect();
+            println!("{shown}");
+            Ok(())
+        }
+        UserCommand::Unlink { name, issuer } => {
+            let user = find(settings, &name).await?;
+            let db = connect(settings).await?;
+            let (sub, from, now) = (user.sub.clone(), issuer.clone(), now());
+            let removed = db
+                .write(move |c| {
+                    let removed = UserIdentityRow::unlink(c, &sub, &from)?;
+                    if removed {
+                        audit::record(
+                            c,
+                            now,
+                            "operator",
+                            Action::IdentityUnlinked,
+                            Some(&sub),
+                            json!({"issuer": from}),
+                        )?;
+                    }
+                    Ok(removed)
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            if !removed {
+                return Err(format!("user {name} has no identity at {issuer}"));
+            }
+            eprintln!("user {name} is no longer linked to {issuer}");
             Ok(())
         }
         UserCommand::SetPassword { name, .. } => {

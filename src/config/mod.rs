@@ -6,11 +6,13 @@ mod email;
 mod load_error;
 mod policy;
 mod sign_in;
+mod upstream;
 mod validate;
 
 pub use email::{EmailSettings, Security, SmtpServer, SmtpUrl};
 pub use policy::{AGENT_SCOPE, Policy};
 pub use sign_in::SignInLimits;
+pub use upstream::{AgentClaim, TrustedIssuerSettings, UpstreamSettings};
 pub use validate::{is_loopback_host, validate_issuer};
 
 pub use crate::telemetry::LogFormat;
@@ -53,6 +55,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "header_read_timeout_seconds",
     "idle_timeout_seconds",
     "max_connections",
+    "password_login",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,6 +107,13 @@ pub struct Settings {
     pub sign_in: SignInLimits,
     /// The `[email]` table: the SMTP server and the `From` address.
     pub email: EmailSettings,
+    /// Whether `/login` offers the password form; `false` leaves only the
+    /// upstream IdPs' buttons (and `POST /login` is refused).
+    pub password_login: bool,
+    /// `[[upstream]]` tables: company IdPs people sign in through.
+    pub upstream: Vec<UpstreamSettings>,
+    /// `[[trusted_issuer]]` tables: IdPs whose JWTs agents may present.
+    pub trusted_issuer: Vec<TrustedIssuerSettings>,
 }
 
 impl Default for Settings {
@@ -130,6 +140,9 @@ impl Default for Settings {
             policy: Policy::default(),
             sign_in: SignInLimits::default(),
             email: EmailSettings::default(),
+            password_login: true,
+            upstream: Vec::new(),
+            trusted_issuer: Vec::new(),
         }
     }
 }
@@ -196,11 +209,14 @@ impl Settings {
                     key.into()
                 }
             });
-        let settings: Settings = figment
+        let mut settings: Settings = figment
             .merge(env)
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(load_error::describe)?;
+        for upstream in &mut settings.upstream {
+            upstream.read_secret_from_env();
+        }
         settings.validate()?;
         Ok(settings)
     }

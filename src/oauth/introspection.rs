@@ -7,7 +7,7 @@
 //! per token, client and minute (docs/security.md L9; `audit::introspected`).
 
 use super::client_auth;
-use super::token_state::active_subject;
+use super::token_state::{acting_agent, active_subject};
 use crate::app::AppState;
 use crate::audit;
 use crate::digest;
@@ -114,8 +114,15 @@ pub async fn introspect(
         .read(move |c| match claims {
             Some(claims) => {
                 let body = access_token_answer(c, &claims, now)?;
-                // The agent acting with the token (`act.sub`) names them in the activity.
-                let agent = claims.act.as_ref().map(|act| act.sub.clone());
+                // The agent acting with the token (`act.sub`, or the local
+                // user an upstream's `act` is linked to) names them in the activity.
+                let agent = match &claims.act {
+                    Some(act) if act.iss.is_some() && body["active"] == true => {
+                        acting_agent(c, act)?.map(|agent| agent.sub)
+                    }
+                    Some(act) => Some(act.sub.clone()),
+                    None => None,
+                };
                 let delegated = match (body["active"] == true, &claims.grant_id) {
                     (true, Some(grant_id)) => Some((grant_id.clone(), claims.jti.clone(), agent)),
                     _ => None,

@@ -8,9 +8,10 @@
 use crate::app::App;
 use crate::store::grants::GrantRow;
 use crate::store::issued_tokens::IssuedTokenRow;
+use crate::store::user_identities::UserIdentityRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, StoreError};
-use crate::tokens::access_token::AccessTokenClaims;
+use crate::tokens::access_token::{AccessTokenClaims, Actor};
 use crate::web::bearer::{self, BearerError};
 use axum::http::HeaderMap;
 
@@ -34,6 +35,22 @@ pub async fn bearer_user(
     match checked {
         Some((claims, Some(user))) => Ok((claims, user)),
         _ => Err(BearerError::InvalidToken),
+    }
+}
+
+/// The local user behind a delegated token's `act`: the agent whose `sub`
+/// it is, or for an actor from a trusted issuer (`act.iss`), the user that
+/// issuer's `sub` is linked to (docs/contract.md "Beside an existing identity provider").
+pub fn acting_agent(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+) -> Result<Option<UserRow>, StoreError> {
+    match &actor.iss {
+        None => UserRow::find_by_sub(conn, &actor.sub),
+        Some(issuer) => match UserIdentityRow::find(conn, issuer, &actor.sub)? {
+            Some(link) => UserRow::find_by_sub(conn, &link.user_sub),
+            None => Ok(None),
+        },
     }
 }
 
@@ -73,7 +90,7 @@ pub fn active_subject(
                 .filter(|g| g.is_active(now) && g.subject_sub == claims.sub);
             // The actor must still be an enabled agent the grant names or one of its team.
             let acting = match grant {
-                Some(g) => UserRow::find_by_sub(conn, &actor.sub)?.is_some_and(|agent| {
+                Some(g) => acting_agent(conn, actor)?.is_some_and(|agent| {
                     agent.is_active()
                         && agent.is_agent
                         && g.may_be_used_by(&agent.sub, agent.team.as_deref())

@@ -2,7 +2,9 @@
 //! never holds SQLite's writer for long. Which cutoff is safe for which table
 //! is decided by `crate::sweep`; these only carry it out.
 
-use super::schema::{authorization_codes, issued_tokens, login_failures, refresh_tokens, sessions};
+use super::schema::{
+    authorization_codes, issued_tokens, login_failures, refresh_tokens, sessions, upstream_logins,
+};
 use super::{AnyConnection, StoreError};
 use diesel::prelude::*;
 
@@ -48,4 +50,9 @@ pub fn sessions(conn: &mut AnyConnection, before: i64) -> Result<usize, StoreErr
 /// Failed sign-ins older than `before`.
 pub fn login_failures(conn: &mut AnyConnection, before: i64) -> Result<usize, StoreError> {
     delete_batch!(conn, login_failures, id: i64, failed_at, before)
+}
+
+/// Upstream sign-ins begun before `before` (their callbacks have expired).
+pub fn upstream_logins(conn: &mut AnyConnection, before: i64) -> Result<usize, StoreError> {
+    delete_batch!(conn, upstream_logins, state_hash: String, created_at, before)
 }

@@ -45,6 +45,8 @@ pub mod schema;
 pub mod sessions;
 pub mod set_receivers;
 pub mod signing_keys;
+pub mod upstream_logins;
+pub mod user_identities;
 pub mod users;
 pub mod webhooks;
 

@@ -266,3 +266,25 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+diesel::table! {
+    user_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_sub -> Text,
+        linked_at -> BigInt,
+        last_used_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    upstream_logins (state_hash) {
+        state_hash -> Text,
+        upstream_id -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        return_to -> Text,
+        max_age -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}

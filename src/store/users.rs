@@ -150,6 +150,20 @@ impl UserRow {
         Ok(updated == 1)
     }
 
+    /// What an IdP said at a sign-in: email, name, and (when its settings
+    /// name the claims) the agent role and team; written only when it changed.
+    pub fn set_from_idp(&self, conn: &mut AnyConnection) -> Result<(), StoreError> {
+        diesel::update(users::table.find(&self.sub))
+            .set((
+                users::email.eq(&self.email),
+                users::display_name.eq(&self.display_name),
+                users::is_agent.eq(self.is_agent),
+                users::team.eq(&self.team),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
     pub fn is_active(&self) -> bool {
         self.disabled_at.is_none()
     }

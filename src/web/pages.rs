@@ -98,6 +98,13 @@ pub const ACCOUNT: WayBack = WayBack {
     place: "your account",
 };
 
+/// `/login`, where sign-in's error pages lead.
+pub const SIGN_IN: WayBack = WayBack {
+    href: "/login",
+    words: "Back to sign-in",
+    place: "sign-in",
+};
+
 /// `/console`, where the support console's error pages lead.
 pub const CONSOLE: WayBack = WayBack {
     href: "/console",

@@ -75,8 +75,16 @@ fn send_to_login(app: &App, request: &AuthorizationRequest, now: i64) -> Respons
     );
     query.append_pair(REAUTH_SINCE, &marker);
     let return_to = format!("/authorize?{}", query.finish());
-    let login = form_urlencoded::Serializer::new(String::new())
-        .append_pair("return_to", &return_to)
-        .finish();
+    let mut login = form_urlencoded::Serializer::new(String::new());
+    login.append_pair("return_to", &return_to);
+    // Passed on by an upstream sign-in to the IdP (docs/contract.md "Beside
+    // an existing identity provider"): its sign-in must be fresh too.
+    if request.prompt.login {
+        login.append_pair("prompt", "login");
+    }
+    if let Some(max_age) = request.max_age {
+        login.append_pair("max_age", &max_age.to_string());
+    }
+    let login = login.finish();
     pages::see_other(&format!("/login?{login}"))
 }

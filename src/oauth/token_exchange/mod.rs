@@ -5,7 +5,9 @@
 //! Parameters: `subject_token`, `subject_token_type`, `actor_token`,
 //! `actor_token_type`, `scope`, `audience`/`resource` (repeatable),
 //! `requested_token_type`. Errors per RFC 8693 §2.2.2: an unacceptable subject
-//! or actor token is `invalid_request`. The flow: `parse` → `actor_claims` →
+//! or actor token is `invalid_request`. The actor token may also be a
+//! `[[trusted_issuer]]`'s JWT: the agent is then the local user linked to it
+//! and `act` carries the issuer's `sub` and `iss`. The flow: `parse` → `actor_token` →
 //! one transaction (`record_exchange`: reads, `decide::decide_exchange`, the
 //! token's row and the audit event) → sign.
 
@@ -19,8 +21,10 @@ use super::token_state::is_recorded_active;
 use crate::app::AppState;
 use crate::audit::{self, Action};
 use crate::clients::Client;
-use crate::config::{AGENT_SCOPE, Policy};
+use crate::config::{AGENT_SCOPE, AgentClaim, Policy};
 use crate::error::OAuthError;
+use crate::federation::link::{self, Refresh};
+use crate::federation::trusted::{self as trusted_issuer, TrustedToken};
 use crate::random;
 use crate::store::events::EventRow;
 use crate::store::grants::GrantRow;
@@ -101,25 +105,64 @@ fn parse(form: &OAuthForm) -> Result<Parsed<'_>, OAuthError> {
     })
 }
 
-/// The agent behind a valid, undelegated actor token issued to this client.
-fn actor_claims(
+/// The actor token, verified: one of ours, or a trusted issuer's JWT.
+enum ActorToken {
+    Ours(AccessTokenClaims),
+    Trusted(TrustedToken),
+}
+
+/// The agent behind a valid, undelegated actor token issued to this client,
+/// or behind a trusted issuer's token this client may present
+/// (docs/contract.md "Beside an existing identity provider"; docs/security.md O3, O4).
+async fn actor_token(
     app: &AppState,
     client: &Client,
     token: &str,
-) -> Result<AccessTokenClaims, OAuthError> {
-    let claims = app
-        .verify_access_token(token)
-        .map_err(|_| refuse("the actor token is invalid, expired or not issued by this server"))?;
-    if claims.act.is_some() || claims.grant_id.is_some() {
+) -> Result<ActorToken, OAuthError> {
+    let ours = match app.verify_access_token(token) {
+        Ok(claims) => claims,
+        Err(_) => {
+            return match trusted_issuer::unverified_issuer(token) {
+                Some(iss) if iss != app.issuer => trusted_actor(app, client, token, &iss)
+                    .await
+                    .map(ActorToken::Trusted),
+                _ => Err(refuse(
+                    "the actor token is invalid, expired or not issued by this server",
+                )),
+            };
+        }
+    };
+    if ours.act.is_some() || ours.grant_id.is_some() {
         return Err(refuse("a delegated token cannot act as an actor token"));
     }
-    if !claims.has_scope(AGENT_SCOPE) {
+    if !ours.has_scope(AGENT_SCOPE) {
         return Err(refuse("the actor token lacks the agent scope"));
     }
-    if claims.client_id != client.client_id {
+    if ours.client_id != client.client_id {
         return Err(refuse("the actor token was issued to another client"));
     }
-    Ok(claims)
+    Ok(ActorToken::Ours(ours))
+}
+
+async fn trusted_actor(
+    app: &AppState,
+    client: &Client,
+    token: &str,
+    iss: &str,
+) -> Result<TrustedToken, OAuthError> {
+    let issuer = app
+        .federation
+        .trusted_issuer(iss)
+        .ok_or_else(|| refuse("the actor token's issuer is not trusted"))?;
+    if !issuer.may_be_presented_by(&client.client_id) {
+        return Err(refuse(
+            "this client may not present the actor tokens of that issuer",
+        ));
+    }
+    issuer
+        .verify(&app.federation.http, token, app.now())
+        .await
+        .map_err(|refusal| OAuthError::invalid_request(refusal.0))
 }
 
 pub async fn grant(
@@ -128,7 +171,15 @@ pub async fn grant(
     form: &OAuthForm,
 ) -> Result<TokenResponse, OAuthError> {
     let request = parse(form)?;
-    let actor = actor_claims(app, client, request.actor_token)?;
+    let actor = actor_token(app, client, request.actor_token).await?;
+    // A trusted issuer's agent claim decides whether its agent may be made.
+    let agent_claim = match &actor {
+        ActorToken::Trusted(token) => app
+            .federation
+            .trusted_issuer(&token.identity.issuer)
+            .map(|issuer| issuer.settings.agent_claim()),
+        ActorToken::Ours(_) => None,
+    };
     let exchange = Exchange {
         grant_id: request.grant_id.to_string(),
         wanted: Wanted {
@@ -140,7 +191,15 @@ pub async fn grant(
     let (policy, client) = (app.settings.policy.clone(), client.clone());
     let claims = app
         .db
-        .transaction(move |c| record_exchange(c, &issuer, &policy, &client, &actor, exchange, now))
+        .transaction(move |c| {
+            let actor = match actor {
+                ActorToken::Ours(claims) => Acting::ours(c, claims, now)?,
+                ActorToken::Trusted(token) => {
+                    Acting::trusted(c, token, agent_claim.flatten(), now)?
+                }
+            };
+            record_exchange(c, &issuer, &policy, &client, &actor, exchange, now)
+        })
         .await?;
     if let (Some(grant), Some(act)) = (&claims.grant_id, &claims.act) {
         grant_events::used(grant, &act.sub, &claims.sub, &claims.client_id);
@@ -158,6 +217,62 @@ pub async fn grant(
     })
 }
 
+/// The actor, read in the transaction: the local agent, the `act` the
+/// token will carry when it is not simply the agent's `sub`, and what limits it.
+struct Acting {
+    agent: Option<UserRow>,
+    /// `{"sub", "iss"}` of a trusted issuer's actor; `None`: `{"sub": agent}`.
+    act: Option<Actor>,
+    /// Our actor token's id: its revocation ends the delegated token (`parent_id`).
+    jti: Option<String>,
+    expires_at: i64,
+}
+
+impl Acting {
+    /// Our own actor token, still standing, and the agent it names.
+    fn ours(
+        conn: &mut AnyConnection,
+        claims: AccessTokenClaims,
+        now: i64,
+    ) -> Result<Self, TxError<OAuthError>> {
+        if !is_recorded_active(conn, &claims, now)? {
+            return Err(TxError::Abort(refuse("the actor token has been revoked")));
+        }
+        Ok(Self {
+            agent: UserRow::find_by_sub(conn, &claims.sub)?,
+            act: None,
+            jti: Some(claims.jti),
+            expires_at: claims.exp,
+        })
+    }
+
+    /// A trusted issuer's token: the local user linked to its (issuer,
+    /// `sub`), made at first use when the issuer's agent claim makes it an agent.
+    fn trusted(
+        conn: &mut AnyConnection,
+        token: TrustedToken,
+        agent_claim: Option<AgentClaim>,
+        now: i64,
+    ) -> Result<Self, TxError<OAuthError>> {
+        let refresh = Refresh {
+            may_create: agent_claim.is_some(),
+            agent_claim,
+            team_claim: None,
+            profile: false,
+        };
+        let agent = link::link(conn, &token.identity, &refresh, now)?;
+        Ok(Self {
+            agent,
+            act: Some(Actor {
+                sub: token.identity.subject,
+                iss: Some(token.identity.issuer),
+            }),
+            jti: None,
+            expires_at: token.expires_at,
+        })
+    }
+}
+
 /// What the exchange is about, once parsed: the grant, and the narrowing asked for.
 struct Exchange {
     grant_id: String,
@@ -171,14 +286,11 @@ fn record_exchange(
     issuer: &str,
     policy: &Policy,
     client: &Client,
-    actor: &AccessTokenClaims,
+    actor: &Acting,
     exchange: Exchange,
     now: i64,
 ) -> Result<AccessTokenClaims, TxError<OAuthError>> {
-    if !is_recorded_active(conn, actor, now)? {
-        return Err(TxError::Abort(refuse("the actor token has been revoked")));
-    }
-    let agent = UserRow::find_by_sub(conn, &actor.sub)?;
+    let agent = actor.agent.as_ref();
     let grant = GrantRow::find(conn, &exchange.grant_id)?;
     let subject = match &grant {
         Some(g) => UserRow::find_by_sub(conn, &g.subject_sub)?,
@@ -186,9 +298,9 @@ fn record_exchange(
     };
     let parties = Parties {
         grant: grant.as_ref(),
-        agent: agent.as_ref(),
+        agent,
         subject: subject.as_ref(),
-        actor_expires_at: actor.exp,
+        actor_expires_at: actor.expires_at,
     };
     let issue =
         decide_exchange(parties, client, policy, exchange.wanted, now).map_err(TxError::Abort)?;
@@ -203,10 +315,10 @@ fn record_exchange(
         nbf: None,
         jti: random::identifier(),
         auth_time: None,
-        act: Some(Actor {
+        act: Some(actor.act.clone().unwrap_or_else(|| Actor {
             sub: issue.agent.clone(),
             iss: None,
-        }),
+        })),
         grant_id: Some(issue.grant_id.clone()),
     };
     IssuedTokenRow {
@@ -219,7 +331,7 @@ fn record_exchange(
         revoked_at: None,
         family_id: None,
         grant_id: Some(issue.grant_id.clone()),
-        parent_id: Some(actor.jti.clone()),
+        parent_id: actor.jti.clone(),
     }
     .insert(conn)?;
     audit::record(
@@ -230,7 +342,7 @@ fn record_exchange(
         Some(&issue.grant_id),
         json!({
             "jti": claims.jti, "client": client.client_id, "scope": claims.scope,
-            "exp": claims.exp, "actor_jti": actor.jti,
+            "exp": claims.exp, "actor_jti": actor.jti, "act": claims.act,
         }),
     )?;
     if let Some(grant) = &grant {
