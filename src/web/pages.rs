@@ -22,6 +22,10 @@ fn templates() -> &'static Tera {
             ("act_as.html", include_str!("../../templates/act_as.html")),
             ("consent.html", include_str!("../../templates/consent.html")),
             ("error.html", include_str!("../../templates/error.html")),
+            (
+                "upstream_error.html",
+                include_str!("../../templates/upstream_error.html"),
+            ),
             ("account.html", include_str!("../../templates/account.html")),
             ("console.html", include_str!("../../templates/console.html")),
             (
