@@ -181,3 +181,66 @@ pub(super) fn validate(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Overrides, Settings};
+
+    fn load(toml: &str) -> Result<Settings, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("behalf.toml");
+        std::fs::write(&file, toml).unwrap();
+        Settings::load(Some(&file), &Overrides::default())
+    }
+
+    const ACME: &str = "[[upstream]]\nid = \"acme\"\nname = \"Acme\"\nissuer = \"https://idp.example.com\"\nclient_id = \"behalf\"\n";
+
+    #[test]
+    fn an_upstream_needs_a_secret_and_names_the_variable_that_may_carry_it() {
+        let refused = load(ACME).unwrap_err();
+        assert!(
+            refused.contains(
+                "upstream \"acme\".client_secret (BEHALF_UPSTREAM_ACME_CLIENT_SECRET): required"
+            ),
+            "{refused}"
+        );
+        let settings = load(&format!("{ACME}client_secret = \"s3cret-s3cret\"\n")).unwrap();
+        let upstream = &settings.upstream[0];
+        assert_eq!(upstream.scopes, ["openid", "profile", "email"]);
+        assert!(
+            !format!("{settings:?}").contains("s3cret-s3cret"),
+            "the secret prints redacted"
+        );
+    }
+
+    #[test]
+    fn bad_upstream_and_trusted_issuer_tables_are_refused_naming_the_field() {
+        let secret = "client_secret = \"x\"\n";
+        let cases = [
+            (ACME.replace("acme", "Acme Corp") + secret, "upstream[0].id"),
+            (ACME.replace("https://idp", "http://idp") + secret, "upstream \"acme\".issuer"),
+            (format!("{ACME}{secret}agent_values = [\"support\"]\n"), "agent_values"),
+            (format!("{ACME}{secret}scopes = [\"email\"]\n"), "must include openid"),
+            (format!("{ACME}{secret}{ACME}{secret}"), "used by another upstream"),
+            (
+                "[[trusted_issuer]]\nissuer = \"https://idp.example.com\"\naudience = \"behalf\"\nclients = []\n".into(),
+                "trusted_issuer[0].clients",
+            ),
+        ];
+        for (toml, expected) in cases {
+            let refused = load(&toml).unwrap_err();
+            assert!(refused.contains(expected), "{expected}: {refused}");
+        }
+    }
+
+    #[test]
+    fn password_login_and_an_auth0_issuer_with_its_trailing_slash_load() {
+        let settings = load(&format!(
+            "password_login = false\n{}client_secret = \"x\"\n",
+            ACME.replace("https://idp.example.com", "https://tenant.auth0.com/")
+        ))
+        .unwrap();
+        assert!(!settings.password_login);
+        assert_eq!(settings.upstream[0].issuer, "https://tenant.auth0.com/");
+    }
+}

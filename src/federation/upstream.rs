@@ -227,9 +227,7 @@ impl Upstream {
                     .provider(http, true)
                     .await
                     .map_err(|e| Failure::Unreachable(e.0))?;
-                id_token
-                    .claims(&self.verifier(&refetched), &nonce)
-                    .cloned()
+                id_token.claims(&self.verifier(&refetched), &nonce).cloned()
             }
             other => other.cloned(),
         }
