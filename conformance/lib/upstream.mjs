@@ -143,7 +143,15 @@ export async function startUpstream({ port, clients, accounts = {}, resources = 
         },
       },
       interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-      ttl: { Session: 3600, Interaction: 600, Grant: 3600, IdToken: 600, AccessToken: 600, AuthorizationCode: 60 },
+      ttl: {
+        Session: 3600,
+        Interaction: 600,
+        Grant: 3600,
+        IdToken: 600,
+        AuthorizationCode: 60,
+        // a resource's own accessTokenTTL (e.g. a short-lived one), else 10 minutes
+        AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 600,
+      },
     });
     p.proxy = false;
     return p;
