@@ -280,12 +280,12 @@ describe('refusals: HTTP 400 invalid_request', () => {
     const res = await exchange(t);
     const ms = Date.now() - t0;
     assertRefused(res, 'a token whose issuer JWKS never answers');
-    assert.ok(ms < 6000, `the refusal must come at the 5 s outbound limit; took ${ms} ms`);
+    assert.ok(ms < 5000, `the refusal must come within 5 s; took ${ms} ms`);
   });
 });
 
 describe('over a minute later', () => {
-  it('the short-lived token, past exp + 60 s leeway, is refused', async () => {
+  it('the short-lived token, past its exp, is refused', async () => {
     const exp = decodeJwt(shortToken).exp * 1000;
     const lastJwks = U.requestsFor('/jwks').at(-1)?.at ?? 0;
     const until = Math.max(exp + LEEWAY_MS + 2000, lastJwks + 61_000);

@@ -381,8 +381,8 @@ describe('refusals', () => {
       const res = await browser.get(callback);
       const ms = Date.now() - t0;
       assertFailurePage(res, { status: 502, h1: 'Acme cannot be reached', sentence: 'Please try again in a few minutes.' }, 'Acme hanging');
-      // 5 s limit per outbound call, plus a little for the answer itself.
-      assert.ok(ms < 6000, `the page must answer at the 5 s limit; took ${ms} ms`);
+      // behalf gives each outbound call 4.5 s, so that the page comes within 5 s.
+      assert.ok(ms < 5000, `the page must answer within 5 s; took ${ms} ms`);
     } finally {
       A.hang(false);
     }

@@ -4,7 +4,7 @@
 //! the JWT access tokens of each `[[trusted_issuer]]`; `identity`, what their
 //! claims say; `link`, the local user an IdP's account is; `refetched`, their
 //! documents kept and fetched again at most once a minute; `fetch`, the one
-//! HTTP client, 5 s a call.
+//! HTTP client, 4.5 s a call.
 
 pub mod fetch;
 pub mod identity;

@@ -67,8 +67,8 @@ impl<T> Refetched<T> {
         let fetched = match tokio::time::timeout(TIMEOUT, fetch()).await {
             Ok(fetched) => fetched,
             Err(_) => Err(Unreachable(format!(
-                "no answer within {} s",
-                TIMEOUT.as_secs()
+                "no answer within {:.1} s",
+                TIMEOUT.as_secs_f32()
             ))),
         };
         let now = Instant::now();
