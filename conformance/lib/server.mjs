@@ -56,13 +56,15 @@ function capture(stream) {
  * @param {object} [opts]
  * @param {string} [opts.name] label used for the log file written to artifacts/ on stop()
  * @param {Record<string,string>} [opts.env] extra environment variables for server and CLI
+ * @param {number} [opts.port] the loopback port to listen on (from freePort), when the test must know the
+ *   issuer before the server starts (e.g. to register behalf's redirect URI at a fake IdP)
  * @returns {Promise<{issuer: string, baseUrl: string, env: Record<string,string>,
  *   cli: (args: string[], opts?: {stdin?: string}) => Promise<string>,
  *   output: () => string, stop: () => Promise<void>}>}
  */
 export async function startServer(opts = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'behalf-conformance-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
