@@ -218,6 +218,7 @@ impl Settings {
             upstream.read_secret_from_env();
         }
         settings.validate()?;
+        upstream::validate(&settings.upstream, &settings.trusted_issuer)?;
         Ok(settings)
     }
 }

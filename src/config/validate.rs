@@ -61,7 +61,6 @@ impl Settings {
             }
         }
         self.sign_in.validate()?;
-        super::upstream::validate(&self.upstream, &self.trusted_issuer)?;
         self.email.validate()?;
         self.trusted_proxy_addrs()?;
         if !(1..=MAX_CONNECTIONS).contains(&self.max_connections) {
