@@ -35,9 +35,11 @@ pub fn client() -> reqwest::Client {
 }
 
 /// A failed call in words: what went wrong and its causes, without the URL.
-pub fn in_words(error: &reqwest::Error) -> String {
+/// `limit`: the timeout the client was built with. The outbox's deliveries
+/// say their failures with it too (`outbox::http`).
+pub fn failure_in_words(error: &reqwest::Error, limit: Duration) -> String {
     let mut words = if error.is_timeout() {
-        format!("no answer within {:.1} s", TIMEOUT.as_secs_f32())
+        format!("no answer within {} s", limit.as_secs_f32())
     } else if error.is_connect() {
         "could not connect".to_string()
     } else {
@@ -50,6 +52,31 @@ pub fn in_words(error: &reqwest::Error) -> String {
         cause = e.source();
     }
     words
+}
+
+/// A failed call to an IdP in words.
+pub fn in_words(error: &reqwest::Error) -> String {
+    failure_in_words(error, TIMEOUT)
+}
+
+/// Where `issuer` publishes its metadata (OIDC Discovery §4): a trailing
+/// slash of the issuer (Auth0's) is not doubled.
+pub fn discovery_url(issuer: &str) -> String {
+    format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    )
+}
+
+/// The claims of a compact JWT, read without checking anything: for a
+/// token whose signature was verified, or to pick which issuer's keys to try.
+pub fn jwt_claims(compact: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    use base64::Engine;
+    let payload = compact.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// The body of `response`, at most `MAX_BODY` bytes of it.

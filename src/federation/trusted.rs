@@ -69,12 +69,12 @@ impl TrustedIssuer {
             Some(uri) => uri.clone(),
             None => {
                 let issuer = &self.settings.issuer;
-                let url = format!(
-                    "{}/.well-known/openid-configuration",
-                    issuer.trim_end_matches('/')
-                );
-                let found: Discovery =
-                    fetch::get_json(http, &url, "its discovery document").await?;
+                let found: Discovery = fetch::get_json(
+                    http,
+                    &fetch::discovery_url(issuer),
+                    "its discovery document",
+                )
+                .await?;
                 if &found.issuer != issuer {
                     return Err(Unreachable(
                         "its discovery document names another issuer".into(),
@@ -214,14 +214,8 @@ impl TrustedIssuer {
 /// The `iss` of a JWT, read before anything is verified: which trusted
 /// issuer's keys to try. Nothing else is read from an unverified token.
 pub fn unverified_issuer(token: &str) -> Option<String> {
-    use base64::Engine;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    #[derive(Deserialize)]
-    struct Iss {
-        iss: String,
+    match fetch::jwt_claims(token)?.remove("iss")? {
+        Value::String(iss) => Some(iss),
+        _ => None,
     }
-    serde_json::from_slice::<Iss>(&bytes).ok().map(|i| i.iss)
 }

@@ -22,7 +22,7 @@ use openidconnect::{
     SignatureVerificationError,
 };
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -245,7 +245,7 @@ impl Upstream {
         Ok(Identity {
             issuer: self.settings.issuer.clone(),
             subject: verified.subject().as_str().to_string(),
-            claims: payload(&id_token.to_string()),
+            claims: fetch::jwt_claims(&id_token.to_string()).unwrap_or_default(),
         })
     }
 
@@ -260,29 +260,15 @@ impl Upstream {
     }
 }
 
-/// The claims of a compact JWS whose signature was verified: its payload as JSON.
-fn payload(compact: &str) -> Map<String, Value> {
-    use base64::Engine;
-    compact
-        .split('.')
-        .nth(1)
-        .and_then(|p| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(p)
-                .ok()
-        })
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .unwrap_or_default()
-}
-
 /// `<issuer>/.well-known/openid-configuration` (OIDC Discovery §4), whose
 /// `issuer` must be the configured one exactly (§4.3), then its key set.
 async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Provider, Unreachable> {
-    let url = format!(
-        "{}/.well-known/openid-configuration",
-        issuer.trim_end_matches('/')
-    );
-    let document: Value = fetch::get_json(http, &url, "its discovery document").await?;
+    let document: Value = fetch::get_json(
+        http,
+        &fetch::discovery_url(issuer),
+        "its discovery document",
+    )
+    .await?;
     let sends_iss = serde_json::from_value::<Rfc9207>(document.clone())
         .map(|r| r.authorization_response_iss_parameter_supported)
         .unwrap_or(false);

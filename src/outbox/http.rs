@@ -2,7 +2,7 @@
 //! (a 10 s limit per attempt, connecting included; redirects not followed)
 //! and what a failed request was, in words, never with its URL or body.
 
-use std::error::Error;
+use crate::federation::fetch::failure_in_words;
 use std::time::Duration;
 
 /// The longest one attempt may take, connecting included.
@@ -19,20 +19,11 @@ pub fn client() -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
-/// A failed request in words: what went wrong and its causes, without the URL.
+/// A failed request in words: what went wrong and its causes, without the
+/// URL, at most `MAX_ERROR_CHARS`.
 pub fn in_words(error: &reqwest::Error) -> String {
-    let mut words = if error.is_timeout() {
-        format!("no answer within {} s", TIMEOUT.as_secs())
-    } else if error.is_connect() {
-        "could not connect".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        words.push_str(": ");
-        words.push_str(&e.to_string());
-        cause = e.source();
-    }
-    words.chars().take(MAX_ERROR_CHARS).collect()
+    failure_in_words(error, TIMEOUT)
+        .chars()
+        .take(MAX_ERROR_CHARS)
+        .collect()
 }
