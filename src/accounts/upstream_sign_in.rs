@@ -72,8 +72,6 @@ struct Problem {
     status: StatusCode,
     title: String,
     message: String,
-    /// The IdP's own words, shown escaped.
-    said: Option<String>,
     /// The way to begin again, when there is one.
     retry: Option<String>,
 }
@@ -83,7 +81,6 @@ impl Problem {
         let mut context = Context::new();
         context.insert("title", &self.title);
         context.insert("message", &self.message);
-        context.insert("said", &self.said);
         context.insert("retry", &self.retry);
         pages::render(self.status, "upstream_error.html", &context)
     }
@@ -93,7 +90,6 @@ impl Problem {
             status: StatusCode::BAD_REQUEST,
             title: "This sign-in cannot continue".into(),
             message: "It was already used, or it did not start in this browser.".into(),
-            said: None,
             retry: Some("/login".into()),
         }
     }
@@ -103,7 +99,6 @@ impl Problem {
             status: StatusCode::BAD_REQUEST,
             title: "This sign-in took too long".into(),
             message: "Please start again.".into(),
-            said: None,
             retry: Some(retry),
         }
     }
@@ -113,7 +108,6 @@ impl Problem {
             status: StatusCode::BAD_GATEWAY,
             title: format!("{} cannot be reached", upstream.settings.name),
             message: "Please try again in a few minutes.".into(),
-            said: None,
             retry: Some(retry),
         }
     }
@@ -129,7 +123,6 @@ impl Problem {
             status: StatusCode::BAD_REQUEST,
             title: format!("{name} did not sign you in"),
             message: format!("{name} said: {words}"),
-            said: None,
             retry: Some(retry),
         }
     }
@@ -139,7 +132,6 @@ impl Problem {
             status: StatusCode::BAD_REQUEST,
             title: format!("{}'s answer was not accepted", upstream.settings.name),
             message: "behalf could not confirm who signed in.".into(),
-            said: None,
             retry: Some(retry),
         }
     }
@@ -151,7 +143,6 @@ impl Problem {
             status: StatusCode::SERVICE_UNAVAILABLE,
             title: "Temporarily unavailable".into(),
             message: "The server cannot reach its database. Please try again shortly.".into(),
-            said: None,
             retry: Some("/login".into()),
         }
     }
@@ -161,7 +152,6 @@ impl Problem {
             status: StatusCode::FORBIDDEN,
             title: "This account is disabled".into(),
             message: "Ask your administrator to enable it.".into(),
-            said: None,
             retry: None,
         }
     }
