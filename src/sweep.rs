@@ -75,20 +75,29 @@ pub struct Swept {
 }
 
 pub async fn sweep(app: &App) -> Result<Swept, StoreError> {
-    let cut = Cutoffs::at(&app.settings, app.now());
+    sweep_database(&app.db, &app.settings, app.now()).await
+}
+
+/// One sweep of `db` at `now` (what `serve` runs every `EVERY`, and `behalf sweep` once).
+pub async fn sweep_database(
+    db: &Database,
+    settings: &Settings,
+    now: i64,
+) -> Result<Swept, StoreError> {
+    let cut = Cutoffs::at(settings, now);
     let swept = Swept {
-        tokens: drain(&app.db, expired::tokens, cut.tokens).await?,
-        refresh_tokens: drain(&app.db, expired::refresh_tokens, cut.refresh_tokens).await?,
-        codes: drain(&app.db, expired::codes, cut.codes).await?,
-        sessions: drain(&app.db, expired::sessions, cut.sessions).await?,
-        login_failures: drain(&app.db, expired::login_failures, cut.login_failures).await?,
+        tokens: drain(db, expired::tokens, cut.tokens).await?,
+        refresh_tokens: drain(db, expired::refresh_tokens, cut.refresh_tokens).await?,
+        codes: drain(db, expired::codes, cut.codes).await?,
+        sessions: drain(db, expired::sessions, cut.sessions).await?,
+        login_failures: drain(db, expired::login_failures, cut.login_failures).await?,
         introspection_marks: drain(
-            &app.db,
+            db,
             introspection_marks::delete_before,
             cut.introspection_marks,
         )
         .await?,
-        upstream_logins: drain(&app.db, expired::upstream_logins, cut.upstream_logins).await?,
+        upstream_logins: drain(db, expired::upstream_logins, cut.upstream_logins).await?,
     };
     if swept != Swept::default() {
         tracing::info!(?swept, "expired rows deleted");

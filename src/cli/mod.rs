@@ -1,5 +1,6 @@
 //! The command line (docs/contract.md "Command line"): `serve`, `migrate`, `user`,
-//! `client`, `keys`, `audit`, `webhook`, `receiver` and `events`. Every command reads the same settings
+//! `client`, `keys`, `audit`, `webhook`, `receiver`, `events` and `sweep` (and the
+//! benchmarks' hidden `grow`). Every command reads the same settings
 //! and migrates the database itself; the database flags are on every command,
 //! `--listen`, `--issuer` and `--log-format` on `serve` alone. Output meant for scripts goes to stdout,
 //! logs to stderr.
@@ -8,9 +9,11 @@ mod audit;
 mod client;
 mod demo;
 mod events;
+mod grow;
 mod keys;
 mod receiver;
 mod serve;
+mod sweep;
 mod timestamp;
 mod user;
 mod webhook;
@@ -124,6 +127,19 @@ enum Command {
         #[command(subcommand)]
         command: events::EventsCommand,
     },
+    /// Delete expired rows now (what `serve` does every ten minutes).
+    Sweep {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Benchmarks only: fill a demo database to a production-like size (bench/README.md).
+    #[command(hide = true)]
+    Grow {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[command(flatten)]
+        args: grow::GrowArgs,
+    },
 }
 
 impl Command {
@@ -138,7 +154,9 @@ impl Command {
             | Command::Audit { database, .. }
             | Command::Webhook { database, .. }
             | Command::Receiver { database, .. }
-            | Command::Events { database, .. } => (database, None),
+            | Command::Events { database, .. }
+            | Command::Sweep { database }
+            | Command::Grow { database, .. } => (database, None),
         };
         let overrides = Overrides {
             database_url: database.database_url.clone(),
@@ -185,6 +203,8 @@ pub fn main() -> ExitCode {
             Command::Webhook { command, .. } => webhook::run(&settings, command).await,
             Command::Receiver { command, .. } => receiver::run(&settings, command).await,
             Command::Events { command, .. } => events::run(&settings, command).await,
+            Command::Sweep { .. } => sweep::run(&settings).await,
+            Command::Grow { args, .. } => grow::run(&settings, args).await,
         }
     });
     match outcome {
