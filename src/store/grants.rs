@@ -134,14 +134,42 @@ impl GrantRow {
             .load(conn)?)
     }
 
-    /// Every grant over `subject_sub`'s account, newest first.
-    pub fn for_subject(
+    /// The active grants over `subject_sub`'s account, newest first (each
+    /// one the user approved: the user, not an agent, bounds how many).
+    pub fn active_for_subject(
         conn: &mut AnyConnection,
         subject_sub: &str,
+        now: i64,
     ) -> Result<Vec<Self>, StoreError> {
         Ok(grants::table
             .filter(grants::subject_sub.eq(subject_sub))
-            .order(grants::created_at.desc())
+            .filter(grants::revoked_at.is_null())
+            .filter(grants::expires_at.gt(now))
+            .order((grants::created_at.desc(), grants::id.desc()))
+            .select(Self::as_select())
+            .load(conn)?)
+    }
+
+    /// At most `limit` of the ended grants over `subject_sub`'s account from
+    /// `offset`, newest first: walked along `grants_by_subject_created`, so a
+    /// page costs the same after ten thousand ended grants (bench/README.md "Growth").
+    pub fn ended_page_for_subject(
+        conn: &mut AnyConnection,
+        subject_sub: &str,
+        now: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Self>, StoreError> {
+        Ok(grants::table
+            .filter(grants::subject_sub.eq(subject_sub))
+            .filter(
+                grants::revoked_at
+                    .is_not_null()
+                    .or(grants::expires_at.le(now)),
+            )
+            .order((grants::created_at.desc(), grants::id.desc()))
+            .offset(offset)
+            .limit(limit)
             .select(Self::as_select())
             .load(conn)?)
     }

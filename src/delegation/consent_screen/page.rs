@@ -143,14 +143,11 @@ fn load(
         conn, sub, now, offset, limit,
     )?);
     // Active grants all; ended ones only this page's (newest first).
-    let (active, ended): (Vec<GrantRow>, Vec<GrantRow>) = GrantRow::for_subject(conn, sub)?
-        .into_iter()
-        .partition(|g| g.is_active(now));
-    let more_ended = ended.len() > page * PAGE;
-    let grants: Vec<GrantRow> = active
-        .into_iter()
-        .chain(ended.into_iter().skip((page - 1) * PAGE).take(PAGE))
-        .collect();
+    let active = GrantRow::active_for_subject(conn, sub, now)?;
+    let (ended, more_ended) = page_of(GrantRow::ended_page_for_subject(
+        conn, sub, now, offset, limit,
+    )?);
+    let grants: Vec<GrantRow> = active.into_iter().chain(ended).collect();
     // Each grant's newest lines, a bounded query each (the rest: its activity page).
     let mut events = HashMap::new();
     for grant in &grants {
