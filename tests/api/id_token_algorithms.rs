@@ -3,7 +3,8 @@
 //! client registered ES256 gets ES256 ID tokens whose `kid` is an ES256 key of
 //! the JWKS, at the code's redemption and at every refresh; any other client
 //! RS256 as before; both keep signing and verifying across `keys rotate`
-//! (RFC 8725 §3.1: one key, one algorithm).
+//! (RFC 8725 §3.1: one key, one algorithm); a database of an earlier version
+//! gets its ES256 ID-token key at the first start.
 
 use crate::fixtures::{Browser, CALLBACK, add_user, authorize_url, pkce, query_of, redeem};
 use crate::helpers::TestApp;
@@ -222,4 +223,56 @@ async fn after_keys_rotate_both_algorithms_sign_with_their_new_keys_and_earlier_
             "{id}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_database_of_an_earlier_version_gets_its_es256_id_token_key_at_start() {
+    use behalf::store::schema::signing_keys;
+    use diesel::prelude::*;
+    let app = TestApp::spawn_own_keys().await;
+    // An earlier version made three keys: no ES256 ID-token key.
+    app.state
+        .db
+        .run(|c| {
+            diesel::delete(
+                signing_keys::table
+                    .filter(signing_keys::purpose.eq("id_token"))
+                    .filter(signing_keys::alg.eq("ES256")),
+            )
+            .execute(c)
+            .map_err(behalf::store::StoreError::from)
+        })
+        .await
+        .unwrap();
+    let kids = |jwks: Value| -> Vec<String> {
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    app.state.keys.reload(&app.state.db).await.unwrap();
+    let earlier = kids(app.get_json("/jwks.json").await);
+    assert_eq!(earlier.len(), 3);
+    let (settings, clock) = (app.db.settings(), app.clock.clone());
+    let db = app.stop_and_wait().await;
+
+    let app = TestApp::spawn_with(db, settings, clock).await;
+    let now = kids(app.get_json("/jwks.json").await);
+    assert_eq!(now.len(), 4, "{now:?}");
+    assert!(
+        earlier.iter().all(|kid| now.contains(kid)),
+        "the earlier keys are kept"
+    );
+    add_user(&app, "alice", false).await;
+    let secret = add_client(&app, "fast", Some("ES256")).await;
+    let kid = verify_id_token(
+        &app,
+        &sign_in(&app, "fast", &secret).await,
+        "fast",
+        Algorithm::ES256,
+    )
+    .await;
+    assert!(!earlier.contains(&kid), "signed by the key made at start");
 }
