@@ -30,7 +30,7 @@ impl Algorithm {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
+    fn parse(s: &str) -> Option<Self> {
         match s {
             "ES256" => Some(Self::ES256),
             "RS256" => Some(Self::RS256),
