@@ -25,6 +25,7 @@ pub fn client(id: &str, grants: &[GrantType], scopes: &[&str]) -> Client {
         program_agent: false,
         ciba_mode: None,
         ciba_notification_endpoint: None,
+        id_token_alg: crate::tokens::signing_key::Algorithm::RS256,
     }
 }
 

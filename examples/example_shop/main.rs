@@ -260,7 +260,8 @@ impl Shop {
         let jwks = CoreJsonWebKeySet::fetch_async(&self.jwks_uri, &http)
             .await
             .map_err(|e| format!("JWKS: {e}"))?;
-        // RS256, behalf's ID-token algorithm, is the verifier's only one; the
+        // RS256, the ID-token algorithm of an app registered without
+        // `--id-token-alg`, as the shop is, is the verifier's only one; the
         // client secret would key only HMAC-signed ID tokens, so none is given.
         let verifier = CoreIdTokenVerifier::new_public_client(
             self.oidc.client_id().clone(),

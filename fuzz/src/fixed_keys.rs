@@ -59,7 +59,7 @@ pub fn key_set() -> KeySet {
             key(
                 ID_TOKEN_KID,
                 Algorithm::RS256,
-                Purpose::IdToken,
+                Purpose::IdToken(Algorithm::RS256),
                 ID_TOKEN_PKCS8,
                 0,
             ),

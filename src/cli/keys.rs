@@ -11,7 +11,7 @@ use clap::Subcommand;
 pub enum KeysCommand {
     /// List signing keys and their state.
     List,
-    /// Create new signing keys (access tokens, ID tokens, security events).
+    /// Create new signing keys (access tokens, ID tokens RS256 and ES256, security events).
     Rotate,
 }
 

@@ -10,6 +10,8 @@ pub use grant_type::GrantType;
 use crate::store::clients::ClientRow;
 use crate::store::split_list;
 use crate::store::{Database, StoreError};
+use crate::tokens::id_token;
+use crate::tokens::signing_key::Algorithm;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -37,6 +39,9 @@ pub struct Client {
     /// How its CIBA requests are answered: `None` unless it has the CIBA grant.
     pub ciba_mode: Option<CibaMode>,
     pub ciba_notification_endpoint: Option<String>,
+    /// What its ID tokens and logout tokens are signed with (OIDC Dynamic
+    /// Client Registration 1.0 §2 `id_token_signed_response_alg`).
+    pub id_token_alg: Algorithm,
 }
 
 /// CIBA Core §5: how the client learns the answer.
@@ -84,6 +89,9 @@ impl From<ClientRow> for Client {
             program_agent: row.program_agent,
             ciba_mode: row.ciba_mode.as_deref().and_then(CibaMode::parse),
             ciba_notification_endpoint: row.ciba_notification_endpoint,
+            // Registration accepts only `id_token::ALGORITHMS`; the column's default is RS256.
+            id_token_alg: id_token::algorithm(&row.id_token_signed_response_alg)
+                .unwrap_or(id_token::ALGORITHMS[0]),
         }
     }
 }

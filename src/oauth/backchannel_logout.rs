@@ -7,8 +7,10 @@
 //! `enqueue` writes the outbox row in the transaction that records the
 //! session, due when the grant expires; ending the grant early makes it due
 //! at once (`delegation::grants::end`). `request_body` signs the token at each
-//! attempt with the ID-token key, so the app verifies it against the JWKS as
-//! it verifies ID tokens (§2.6): header `typ: logout+jwt`; `iss`; `aud` the
+//! attempt with the ID-token key of the app's registered algorithm (§2.4: the
+//! keys of its ID tokens; RS256 unless it registered ES256), so the app
+//! verifies it against the JWKS as it verifies ID tokens (§2.6): header
+//! `typ: logout+jwt`; `iss`; `aud` the
 //! app's `client_id`; `iat`; `exp` two minutes later; `jti` the outbox row's
 //! id, the same on every retry so the app can drop a repeat; `sub` the user
 //! and `sid` the session's (as in its ID token); `events` with the
@@ -20,7 +22,7 @@ use crate::store::outbox::{OutboxKind, OutboxRow};
 use crate::store::{AnyConnection, StoreError};
 use crate::tokens::jws;
 use crate::tokens::keyring::KeySet;
-use crate::tokens::signing_key::Purpose;
+use crate::tokens::signing_key::{Algorithm, Purpose};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -83,21 +85,26 @@ pub fn claims(issuer: &str, jti: &str, session: &EndedSession, now: i64) -> Valu
     })
 }
 
-/// The form body `logout_token=...` for outbox row `jti` holding `payload`,
-/// signed now; an error in words (never with the token) when it cannot be made.
+/// The session an outbox row of this kind holds, or why it cannot be read.
+pub fn ended_session(payload: &str) -> Result<EndedSession, String> {
+    serde_json::from_str(payload).map_err(|e| format!("unreadable payload: {e}"))
+}
+
+/// The form body `logout_token=...` for outbox row `jti` about `session`,
+/// signed now with the ID-token key of `alg` (the app's ID-token algorithm);
+/// an error in words (never with the token) when it cannot be made.
 pub fn request_body(
     keys: &KeySet,
     issuer: &str,
     jti: &str,
-    payload: &str,
+    session: &EndedSession,
+    alg: Algorithm,
     now: i64,
 ) -> Result<String, String> {
-    let session: EndedSession =
-        serde_json::from_str(payload).map_err(|e| format!("unreadable payload: {e}"))?;
     let key = keys
-        .signing(Purpose::IdToken, now)
+        .signing(Purpose::IdToken(alg), now)
         .ok_or("no ID-token signing key")?;
-    let token = jws::sign(key, TYP, &claims(issuer, jti, &session, now));
+    let token = jws::sign(key, TYP, &claims(issuer, jti, session, now));
     Ok(form_urlencoded::Serializer::new(String::new())
         .append_pair("logout_token", &token)
         .finish())
@@ -138,22 +145,20 @@ mod tests {
     fn the_payload_holds_the_session_and_reads_back() {
         let text = serde_json::to_string(&session()).unwrap();
         assert_eq!(text, r#"{"sid":"s1","sub":"alice-sub","aud":"shop"}"#);
-        assert_eq!(
-            serde_json::from_str::<EndedSession>(&text).unwrap(),
-            session()
-        );
+        assert_eq!(ended_session(&text).unwrap(), session());
     }
 
     #[test]
     fn without_an_id_token_key_or_with_a_broken_payload_nothing_is_signed() {
         let keys = KeySet::default();
-        let payload = serde_json::to_string(&session()).unwrap();
-        assert_eq!(
-            request_body(&keys, "https://id.example", "row-1", &payload, 1000),
-            Err("no ID-token signing key".into())
-        );
+        for alg in [Algorithm::RS256, Algorithm::ES256] {
+            assert_eq!(
+                request_body(&keys, "https://id.example", "row-1", &session(), alg, 1000),
+                Err("no ID-token signing key".into())
+            );
+        }
         assert!(
-            request_body(&keys, "https://id.example", "row-1", "{", 1000)
+            ended_session("{")
                 .unwrap_err()
                 .starts_with("unreadable payload")
         );

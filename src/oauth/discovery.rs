@@ -3,6 +3,8 @@
 
 use crate::app::AppState;
 use crate::clients::GrantType;
+use crate::tokens::id_token;
+use crate::tokens::signing_key::Algorithm;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -28,7 +30,9 @@ pub struct Metadata {
     revocation_endpoint_auth_methods_supported: &'static [&'static str],
     code_challenge_methods_supported: &'static [&'static str],
     subject_types_supported: &'static [&'static str],
-    id_token_signing_alg_values_supported: &'static [&'static str],
+    /// OIDC Discovery 1.0 §3: what a client may register as its
+    /// `id_token_signed_response_alg` (OIDC Dynamic Client Registration 1.0 §2).
+    id_token_signing_alg_values_supported: Vec<&'static str>,
     access_token_signing_alg_values_supported: Vec<&'static str>,
     claims_supported: &'static [&'static str],
     prompt_values_supported: &'static [&'static str],
@@ -73,7 +77,7 @@ fn metadata(app: &AppState) -> Response {
         ],
         code_challenge_methods_supported: &["S256"],
         subject_types_supported: &["public"],
-        id_token_signing_alg_values_supported: &["RS256"],
+        id_token_signing_alg_values_supported: id_token::ALGORITHMS.map(Algorithm::as_str).to_vec(),
         access_token_signing_alg_values_supported: app
             .keys
             .snapshot()

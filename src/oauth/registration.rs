@@ -1,5 +1,8 @@
 //! Registering a client (used by `behalf client add` and the demo): the rules a
-//! registration must meet (docs/security.md A3) and the row it becomes.
+//! registration must meet (docs/security.md A3) and the row it becomes. Of the
+//! client metadata of OpenID Connect Dynamic Client Registration 1.0 §2 it
+//! takes `id_token_signed_response_alg`: RS256 (the default) or ES256, never
+//! `none` or a MAC (RFC 8725 §3.1: our keys sign every ID token).
 
 use super::authorize::redirect_uri::is_valid_port;
 use super::scope::is_scope_token;
@@ -10,6 +13,8 @@ use crate::random;
 use crate::secret::Secret;
 use crate::store::clients::ClientRow;
 use crate::store::users::UserRow;
+use crate::tokens::id_token;
+use crate::tokens::signing_key::Algorithm;
 
 /// Secrets read from stdin are hashed with SHA-256, not a slow hash, so they
 /// must carry as much entropy as generated ones could.
@@ -39,6 +44,8 @@ pub struct NewClient {
     pub ciba_mode: Option<String>,
     /// CIBA Core §10.2; with `ping` only.
     pub ciba_notification_endpoint: Option<String>,
+    /// OIDC Dynamic Client Registration 1.0 §2: `RS256` (when not given) or `ES256`.
+    pub id_token_signed_response_alg: Option<String>,
 }
 
 /// The row to store, and the secret to hand to the operator once.
@@ -46,6 +53,7 @@ pub fn register(new: NewClient, now: i64) -> Result<(ClientRow, Option<Secret<St
     validate_client_id(&new.client_id)?;
     validate_delegated_sign_in(&new)?;
     let ciba_mode = validate_program_agent(&new)?;
+    let id_token_alg = validate_id_token_alg(new.id_token_signed_response_alg.as_deref())?;
     for uri in &new.redirect_uris {
         validate_redirect_uri(uri)?;
     }
@@ -118,8 +126,23 @@ pub fn register(new: NewClient, now: i64) -> Result<(ClientRow, Option<Secret<St
         program_agent: new.program_agent,
         ciba_mode: ciba_mode.map(|m| m.as_str().to_string()),
         ciba_notification_endpoint: new.ciba_notification_endpoint,
+        id_token_signed_response_alg: id_token_alg.as_str().into(),
     };
     Ok((row, secret))
+}
+
+/// OIDC Dynamic Client Registration 1.0 §2: RS256 when not given.
+fn validate_id_token_alg(alg: Option<&str>) -> Result<Algorithm, String> {
+    let Some(name) = alg else {
+        return Ok(id_token::ALGORITHMS[0]);
+    };
+    id_token::algorithm(name).ok_or_else(|| {
+        let allowed: Vec<&str> = id_token::ALGORITHMS.map(Algorithm::as_str).to_vec();
+        format!(
+            "--id-token-alg {name:?}: ID tokens are signed with {}",
+            allowed.join(" or ")
+        )
+    })
 }
 
 /// The agent account of a program agent's client `row`: `sub` and username
@@ -395,6 +418,30 @@ mod tests {
             digest::sha256(secret.expose().as_bytes())
         );
         assert_eq!(row.grant_types, GrantType::ClientCredentials.as_str());
+    }
+
+    #[test]
+    fn the_id_token_algorithm_is_rs256_unless_es256_is_asked_for() {
+        let with = |alg: Option<&str>| {
+            register(
+                NewClient {
+                    client_id: "rp".into(),
+                    redirect_uris: vec!["https://app.example.com/cb".into()],
+                    id_token_signed_response_alg: alg.map(String::from),
+                    ..NewClient::default()
+                },
+                0,
+            )
+            .map(|(row, _)| row.id_token_signed_response_alg)
+        };
+        assert_eq!(with(None).unwrap(), "RS256");
+        assert_eq!(with(Some("RS256")).unwrap(), "RS256");
+        assert_eq!(with(Some("ES256")).unwrap(), "ES256");
+        for refused in ["none", "HS256", "es256", "RS384", ""] {
+            let error = with(Some(refused)).unwrap_err();
+            assert!(error.starts_with("--id-token-alg"), "{refused:?}: {error}");
+            assert!(error.ends_with("RS256 or ES256"), "{error}");
+        }
     }
 
     #[test]

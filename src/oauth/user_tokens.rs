@@ -6,6 +6,8 @@
 //! A delegated session (`Delegation`: an agent signed in to the app as the
 //! user under a grant) adds `act`, `grant_id` and `sid`, and no token or
 //! family outlives the grant (DESIGN.md "Delegated sign-in into any OIDC app").
+//! The ID token is signed with the client's registered algorithm (OIDC Dynamic
+//! Client Registration 1.0 §2 `id_token_signed_response_alg`).
 
 use super::scope;
 use super::token_response::TokenResponse;
@@ -20,6 +22,7 @@ use crate::store::{AnyConnection, StoreError};
 use crate::tokens::access_token::{self, AccessTokenClaims, Actor, Audience};
 use crate::tokens::id_token::{self, IdTokenClaims};
 use crate::tokens::keyring::KeySet;
+use crate::tokens::signing_key::Algorithm;
 
 /// Ends a code's or a refresh-token family's tokens: its refresh tokens and the
 /// access tokens issued from it (a replay, or the client revoking one of them).
@@ -40,6 +43,7 @@ pub struct UserTokens {
     scopes: Vec<String>,
     nonce: Option<String>,
     sid: Option<String>,
+    id_token_alg: Algorithm,
 }
 
 /// An agent acting as the user in an app, under a grant.
@@ -130,6 +134,7 @@ impl UserTokens {
             scopes: grant.scopes,
             nonce: grant.nonce,
             sid: grant.delegation.and_then(|d| d.sid),
+            id_token_alg: grant.client.id_token_alg,
         }
     }
 
@@ -162,7 +167,7 @@ impl UserTokens {
                 sid: self.sid,
             };
             Some(
-                id_token::sign(keys, &claims)
+                id_token::sign(keys, self.id_token_alg, &claims)
                     .ok_or_else(|| OAuthError::server_error("no ID-token signing key"))?,
             )
         } else {

@@ -1,9 +1,10 @@
 //! One attempt at one outbox row: the message its kind makes, sent to its
-//! destination (a logout token here; an event by `webhook`, `email` or
-//! `security_event`). Only https or loopback http destinations (checked at
-//! registration, and again here); redirects are not followed; a logout token
-//! is delivered only by a 200 or 204 (Back-Channel Logout 1.0 §2.8). What an
-//! attempt failed with is said in words, never with the message.
+//! destination (a logout token here, signed with the app's ID-token algorithm;
+//! an event by `webhook`, `email` or `security_event`). Only https or loopback
+//! http destinations (checked at registration, and again here); redirects are
+//! not followed; a logout token is delivered only by a 200 or 204 (Back-Channel
+//! Logout 1.0 §2.8). What an attempt failed with is said in words, never with
+//! the message.
 
 use super::http::in_words;
 use super::{ciba_ping, email, security_event, webhook};
@@ -12,6 +13,7 @@ use crate::oauth::backchannel_logout;
 use crate::oauth::registration::validate_app_uri;
 use crate::store::events::EventRow;
 use crate::store::outbox::{OutboxKind, OutboxRow};
+use crate::tokens::id_token;
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 
@@ -56,11 +58,20 @@ async fn backchannel_logout(
     client: &reqwest::Client,
     row: &OutboxRow,
 ) -> Result<(), String> {
+    let session = backchannel_logout::ended_session(&row.payload)?;
+    // Signed as the app's ID tokens are (a removed app's with the default).
+    let alg = app
+        .clients
+        .find(&session.aud)
+        .await
+        .map_err(|e| format!("could not read the app: {e}"))?
+        .map_or(id_token::ALGORITHMS[0], |client| client.id_token_alg);
     let body = backchannel_logout::request_body(
         &app.keys.snapshot(),
         &app.issuer,
         &row.id,
-        &row.payload,
+        &session,
+        alg,
         app.now(),
     )?;
     let answer = client

@@ -29,6 +29,8 @@ pub struct ClientRow {
     pub ciba_mode: Option<String>,
     /// CIBA Core §10.2: where a ping goes.
     pub ciba_notification_endpoint: Option<String>,
+    /// OIDC Dynamic Client Registration 1.0 §2: `RS256` (the default) or `ES256`.
+    pub id_token_signed_response_alg: String,
 }
 
 impl ClientRow {

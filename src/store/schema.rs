@@ -19,6 +19,7 @@ diesel::table! {
         program_agent -> Bool,
         ciba_mode -> Nullable<Text>,
         ciba_notification_endpoint -> Nullable<Text>,
+        id_token_signed_response_alg -> Text,
     }
 }
 

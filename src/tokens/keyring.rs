@@ -1,7 +1,8 @@
 //! The key ring: every signing key this deployment has, loaded from the database
 //! and re-read periodically so that all instances converge. Which key signs and
 //! which are published follows from the stored times alone:
-//! - a key signs from its `signs_from` until a newer key of its purpose does;
+//! - a key signs from its `signs_from` until a newer key of its purpose does
+//!   (each ID-token algorithm is a purpose of its own: `Purpose::IdToken`);
 //! - it is published from `published_at` (before it signs: rotation creates keys
 //!   with `signs_from = now + lead`) until every token it signed has expired.
 
@@ -28,7 +29,8 @@ impl KeySet {
         Self { keys, retire_after }
     }
 
-    /// The key that signs tokens of `purpose` at `now`.
+    /// The key that signs tokens of `purpose` at `now`; for ID tokens the
+    /// purpose names the client's algorithm (`Purpose::IdToken(alg)`).
     pub fn signing(&self, purpose: Purpose, now: i64) -> Option<&Arc<SigningKey>> {
         self.keys
             .iter()
@@ -88,7 +90,7 @@ pub struct KeyRing {
     current: RwLock<Arc<KeySet>>,
     kek: KeyEncryptionKey,
     retire_after: i64,
-    /// The algorithm new access-token keys get (ID-token keys are RS256).
+    /// The algorithm new access-token keys get (ID-token keys have one per algorithm).
     access_token_alg: Algorithm,
 }
 
@@ -139,7 +141,7 @@ impl KeyRing {
     fn algorithm(&self, purpose: Purpose) -> Algorithm {
         match purpose {
             Purpose::AccessToken => self.access_token_alg,
-            Purpose::IdToken => Algorithm::RS256,
+            Purpose::IdToken(alg) => alg,
             Purpose::SecurityEvent => Algorithm::ES256,
         }
     }
@@ -153,7 +155,7 @@ impl KeyRing {
         let rows = db.run(SigningKeyRow::all).await?;
         for purpose in Purpose::ALL {
             let alg = self.algorithm(purpose);
-            match rows.iter().rfind(|r| r.purpose == purpose.as_str()) {
+            match rows.iter().rfind(|r| Purpose::of_row(r) == Some(purpose)) {
                 None => {
                     let (row, _) = SigningKey::generate(purpose, alg, &self.kek, now, now)?;
                     tracing::info!(kid = %row.kid, purpose = purpose.as_str(), "created signing key");
@@ -204,5 +206,68 @@ impl KeyRing {
         *self.current.write().expect("key ring lock") =
             Arc::new(KeySet::new(keys, self.retire_after));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn key(
+        purpose: Purpose,
+        alg: Algorithm,
+        published_at: i64,
+        signs_from: i64,
+    ) -> Arc<SigningKey> {
+        let kek = KeyEncryptionKey::from_bytes(&Secret::new([7u8; 32]));
+        let (_, key) = SigningKey::generate(purpose, alg, &kek, published_at, signs_from).unwrap();
+        Arc::new(key)
+    }
+
+    #[test]
+    fn each_id_token_algorithm_is_a_line_of_its_own_that_no_other_key_retires() {
+        let rs = key(Purpose::IdToken(Algorithm::RS256), Algorithm::RS256, 0, 0);
+        let es = key(Purpose::IdToken(Algorithm::ES256), Algorithm::ES256, 10, 10);
+        let access = key(Purpose::AccessToken, Algorithm::ES256, 20, 20);
+        // Rotated in at 15: published then, signing from 30.
+        let next_rs = key(Purpose::IdToken(Algorithm::RS256), Algorithm::RS256, 15, 30);
+        let retire_after = 100;
+        let keys = KeySet::new(
+            vec![rs.clone(), es.clone(), access.clone(), next_rs.clone()],
+            retire_after,
+        );
+        let signer = |purpose, now| keys.signing(purpose, now).map(|k| k.kid.clone());
+        let published =
+            |now| -> Vec<String> { keys.published(now).map(|k| k.kid.clone()).collect() };
+
+        // The newer ES256 key neither signs RS256 ID tokens nor retires the RS256 key.
+        assert_eq!(
+            signer(Purpose::IdToken(Algorithm::RS256), 20),
+            Some(rs.kid.clone())
+        );
+        assert_eq!(
+            signer(Purpose::IdToken(Algorithm::ES256), 20),
+            Some(es.kid.clone())
+        );
+        assert_eq!(signer(Purpose::AccessToken, 20), Some(access.kid.clone()));
+        assert_eq!(published(20).len(), 4);
+
+        // A new RS256 key takes over RS256 only; the old one retires, ES256 signs on.
+        let later = 30 + retire_after;
+        assert_eq!(
+            signer(Purpose::IdToken(Algorithm::RS256), later),
+            Some(next_rs.kid.clone())
+        );
+        assert_eq!(
+            signer(Purpose::IdToken(Algorithm::ES256), later),
+            Some(es.kid.clone())
+        );
+        assert_eq!(
+            published(later),
+            [es.kid.clone(), access.kid.clone(), next_rs.kid.clone()]
+        );
+        assert!(keys.verification_key(&rs.kid, later).is_none());
+        assert_eq!(keys.access_token_algorithms(later), ["ES256"]);
     }
 }

@@ -46,38 +46,50 @@ impl Algorithm {
     }
 }
 
-/// What a key signs. Access tokens use ES256 by default (fast; RS256 on request,
-/// RFC 9068 §2.1); ID tokens RS256 (OIDC requires it); Security Event Tokens
-/// and audit checkpoints ES256 (DESIGN.md "Events").
+/// What a key signs, and so which keys take over from one another: access
+/// tokens use ES256 by default (fast; RS256 on request, RFC 9068 §2.1);
+/// Security Event Tokens and audit checkpoints ES256 (DESIGN.md "Events"). ID
+/// tokens have one key line per algorithm a client may register as its
+/// `id_token_signed_response_alg` (OIDC Dynamic Client Registration 1.0 §2):
+/// RS256, which OIDC requires and is the default, and ES256. Each key still has
+/// one algorithm (RFC 8725 §3.1): an ES256 ID-token key never signs RS256.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     AccessToken,
-    IdToken,
+    IdToken(Algorithm),
     SecurityEvent,
 }
 
 impl Purpose {
-    pub const ALL: [Purpose; 3] = [
+    pub const ALL: [Purpose; 4] = [
         Purpose::AccessToken,
-        Purpose::IdToken,
+        Purpose::IdToken(Algorithm::RS256),
+        Purpose::IdToken(Algorithm::ES256),
         Purpose::SecurityEvent,
     ];
 
+    /// As stored in `signing_keys.purpose` (an ID-token key's algorithm is in `alg`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::AccessToken => "access_token",
-            Self::IdToken => "id_token",
+            Self::IdToken(_) => "id_token",
             Self::SecurityEvent => "security_event",
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    /// The purpose of a stored key of algorithm `alg`.
+    fn parse(s: &str, alg: Algorithm) -> Option<Self> {
         match s {
             "access_token" => Some(Self::AccessToken),
-            "id_token" => Some(Self::IdToken),
+            "id_token" => Some(Self::IdToken(alg)),
             "security_event" => Some(Self::SecurityEvent),
             _ => None,
         }
+    }
+
+    /// The purpose of the key `row` stores; `None` for one this build does not know.
+    pub fn of_row(row: &SigningKeyRow) -> Option<Self> {
+        Self::parse(&row.purpose, Algorithm::parse(&row.alg)?)
     }
 }
 
@@ -146,7 +158,7 @@ impl SigningKey {
     pub fn from_row(row: &SigningKeyRow, kek: &KeyEncryptionKey) -> Result<Self, KeyError> {
         let alg = Algorithm::parse(&row.alg)
             .ok_or_else(|| KeyError(format!("key {}: unknown algorithm {}", row.kid, row.alg)))?;
-        let purpose = Purpose::parse(&row.purpose)
+        let purpose = Purpose::parse(&row.purpose, alg)
             .ok_or_else(|| KeyError(format!("key {}: unknown purpose", row.kid)))?;
         let pkcs8 = kek.open(&row.encrypted_pkcs8, &row.kid).map_err(|_| {
             KeyError(format!(

@@ -8,14 +8,15 @@
 
 use crate::fixtures::outbox_rows;
 use crate::fixtures::{
-    Delivery, HANG, Receiver, Shop, act, arrive, csrf, query_of, redeem, shop_with_logout,
-    signed_in_to_account,
+    Delivery, HANG, Receiver, Shop, act, arrive, csrf, query_of, redeem, shop_signed,
+    shop_with_logout, signed_in_to_account,
 };
 use crate::helpers::{TEST_KEK, TestApp, jwt_claims, skip_without_postgres};
 use behalf::clock::ManualClock;
 use behalf::store::outbox::OutboxRow;
 use behalf::store::schema::outbox;
 use diesel::prelude::*;
+use jsonwebtoken::Algorithm;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -77,18 +78,26 @@ async fn row_when(app: &TestApp, done: impl Fn(&OutboxRow) -> bool) -> OutboxRow
     }
 }
 
-/// Verifies a logout token as the app must (Back-Channel Logout 1.0 §2.6):
-/// `typ`, signature with a key of the published JWKS, `iss`, `aud`; its claims.
+/// Verifies a logout token as an app with RS256 ID tokens must (Back-Channel
+/// Logout 1.0 §2.6): `typ`, signature with a key of the published JWKS, `iss`,
+/// `aud`; its claims.
 async fn verified(app: &TestApp, token: &str) -> Value {
+    verified_as(app, token, Algorithm::RS256).await
+}
+
+/// As `verified`, for an app whose ID tokens are signed with `alg` (§2.6:
+/// "in the same way that an ID Token signature is validated").
+async fn verified_as(app: &TestApp, token: &str, alg: Algorithm) -> Value {
     use jsonwebtoken::jwk::JwkSet;
-    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
+    use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
     let jwks: JwkSet = serde_json::from_value(app.get_json("/jwks.json").await).unwrap();
     let header = decode_header(token).unwrap();
     assert_eq!(header.typ.as_deref(), Some("logout+jwt"));
+    assert_eq!(header.alg, alg);
     let jwk = jwks
         .find(header.kid.as_deref().unwrap())
         .expect("kid in the JWKS");
-    let mut validation = Validation::new(Algorithm::RS256);
+    let mut validation = Validation::new(alg);
     validation.set_issuer(&[app.issuer()]);
     validation.set_audience(&["shop"]);
     validation.set_required_spec_claims(&["exp", "iat", "iss", "aud"]);
@@ -165,6 +174,38 @@ async fn when_alice_ends_the_grant_the_shop_gets_a_logout_token_within_5_seconds
     assert_eq!(delivered.claimed_until, None);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(receiver.received().len(), 1, "sent once");
+}
+
+#[tokio::test]
+async fn an_app_registered_es256_gets_es256_id_tokens_and_logout_tokens() {
+    let receiver = logout_endpoint(&[]).await;
+    let s = shop_signed(Some(&receiver.url), Some("ES256")).await;
+    let app = &s.scene.app;
+    let (browser, page, verifier) = arrive(&s, "bob", "shop", &[("login_hint", "alice")]).await;
+    let redirect = act(&s, &browser, &page).await;
+    let code = query_of(&redirect.location())["code"].clone();
+    let (status, tokens) = redeem(app, ("shop", Some(&s.secret)), &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    assert_eq!(
+        header.alg,
+        Algorithm::ES256,
+        "the delegated session's ID token"
+    );
+    let sid = jwt_claims(id_token)["sid"].as_str().unwrap().to_string();
+    let row_id = rows(app).await[0].id.clone();
+
+    alice_ends_the_grant(&s).await;
+    let got = receiver.wait_for(1, Duration::from_secs(5)).await;
+    let token = logout_token(&got[0]);
+    let claims = verified_as(app, &token, Algorithm::ES256).await;
+    assert_logs_out(&claims, &s, &sid, &row_id);
+    assert_eq!(
+        jsonwebtoken::decode_header(&token).unwrap().kid,
+        header.kid,
+        "the key of its ID tokens"
+    );
 }
 
 #[tokio::test]

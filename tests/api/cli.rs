@@ -125,22 +125,72 @@ fn client_add_refuses_dangerous_redirect_uris() {
 fn keys_rotate_adds_keys_that_keys_list_shows_as_next() {
     let db = TestDb::new();
     let listed = stdout(&behalf(&db, &["keys", "list"], None));
+    let mut signing: Vec<(&str, &str)> = listed
+        .lines()
+        .filter(|l| l.contains(" signing "))
+        .map(|l| {
+            let columns: Vec<&str> = l.split_whitespace().collect();
+            (columns[2], columns[1])
+        })
+        .collect();
+    signing.sort_unstable();
     assert_eq!(
-        listed.lines().filter(|l| l.contains(" signing ")).count(),
-        3,
-        "{listed}: one key signs for each purpose (access tokens, ID tokens, security events)"
+        signing,
+        [
+            ("access_token", "ES256"),
+            ("id_token", "ES256"),
+            ("id_token", "RS256"),
+            ("security_event", "ES256"),
+        ],
+        "{listed}: one key signs for each purpose (access tokens, ID tokens of each \
+         algorithm, security events)"
     );
     let rotated = stdout(&behalf(&db, &["keys", "rotate"], None));
-    assert_eq!(
-        rotated.lines().filter(|l| l.contains(" next ")).count(),
-        3,
-        "{rotated}"
-    );
-    assert_eq!(
-        rotated.lines().filter(|l| l.contains(" signing ")).count(),
-        3,
-        "{rotated}"
-    );
+    for state in [" next ", " signing "] {
+        assert_eq!(
+            rotated.lines().filter(|l| l.contains(state)).count(),
+            4,
+            "{state}: {rotated}"
+        );
+    }
+}
+
+#[test]
+fn client_add_takes_an_id_token_algorithm_shows_it_and_refuses_any_other() {
+    let db = TestDb::new();
+    let add = |id: &str, alg: Option<&str>| {
+        let mut args = vec![
+            "client",
+            "add",
+            id,
+            "--redirect-uri",
+            "https://a.example/cb",
+        ];
+        args.extend(alg.map(|alg| ["--id-token-alg", alg]).into_iter().flatten());
+        behalf(&db, &args, None)
+    };
+    for (id, alg, expected) in [
+        ("fast", Some("ES256"), "ES256"),
+        ("plain", None, "RS256"),
+        ("explicit", Some("RS256"), "RS256"),
+    ] {
+        let added: Value = serde_json::from_str(&stdout(&add(id, alg))).unwrap();
+        assert_eq!(added["id_token_signed_response_alg"], expected, "{id}");
+        let shown: Value =
+            serde_json::from_str(&stdout(&behalf(&db, &["client", "show", id], None))).unwrap();
+        assert_eq!(shown["id_token_signed_response_alg"], expected, "{id}");
+    }
+    for refused in ["none", "HS256", "es256", "PS256"] {
+        let out = add("odd", Some(refused));
+        assert_eq!(out.status.code(), Some(1), "{refused} accepted");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains(&format!("--id-token-alg \"{refused}\""))
+                && said.contains("RS256 or ES256"),
+            "{said}"
+        );
+    }
+    assert!(!stdout(&behalf(&db, &["client", "list"], None)).contains("\"odd\""));
 }
 
 #[test]

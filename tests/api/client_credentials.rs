@@ -127,6 +127,7 @@ async fn a_public_client_cannot_use_client_credentials() {
         program_agent: false,
         ciba_mode: None,
         ciba_notification_endpoint: None,
+        id_token_signed_response_alg: "RS256".into(),
     };
     app.state.db.run(move |c| row.insert(c)).await.unwrap();
     let (status, _, body) = app

@@ -54,11 +54,9 @@ async fn both_metadata_documents_describe_the_same_issuer_and_endpoints() {
         serde_json::json!(["code"])
     );
     assert_eq!(oidc["authorization_response_iss_parameter_supported"], true);
-    assert!(
-        oidc["id_token_signing_alg_values_supported"]
-            .as_array()
-            .unwrap()
-            .contains(&"RS256".into())
+    assert_eq!(
+        oidc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256", "ES256"])
     );
     let methods = oidc["token_endpoint_auth_methods_supported"]
         .as_array()

@@ -6,7 +6,7 @@ use crate::helpers::TestApp;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use behalf::tokens::jws;
-use behalf::tokens::signing_key::Purpose;
+use behalf::tokens::signing_key::{Algorithm, Purpose};
 use behalf::tokens::verifier::{VerifyError, verify_access_token};
 use serde_json::{Value, json};
 
@@ -165,9 +165,19 @@ async fn a_token_without_typ_at_jwt_or_signed_by_the_id_token_key_is_refused() {
         VerifyError::WrongType
     );
     let keys = app.state.keys.snapshot();
-    let id_key = keys.signing(Purpose::IdToken, app.clock_now()).unwrap();
-    let token = jws::sign(id_key, "at+jwt", &claims(&app));
-    assert_eq!(verify(&app, &token).unwrap_err(), VerifyError::UnknownKey);
+    // The ES256 ID-token key has the access-token key's algorithm: its purpose refuses it.
+    for alg in [Algorithm::RS256, Algorithm::ES256] {
+        let id_key = keys
+            .signing(Purpose::IdToken(alg), app.clock_now())
+            .unwrap();
+        assert_eq!(id_key.alg, alg);
+        let token = jws::sign(id_key, "at+jwt", &claims(&app));
+        assert_eq!(
+            verify(&app, &token).unwrap_err(),
+            VerifyError::UnknownKey,
+            "{alg:?}"
+        );
+    }
 }
 
 #[tokio::test]

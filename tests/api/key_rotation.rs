@@ -36,8 +36,8 @@ async fn rotation_publishes_first_then_signs_and_keeps_earlier_tokens_verifiable
     let kids_after = published_kids(&app).await;
     assert_eq!(
         kids_after.len(),
-        kids_before.len() + 3,
-        "a new key for each purpose"
+        kids_before.len() + 4,
+        "a new key for each purpose (access tokens, ID tokens RS256 and ES256, security events)"
     );
     assert!(
         new_kids.iter().all(|k| kids_after.contains(k)),

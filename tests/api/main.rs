@@ -34,6 +34,7 @@ mod fixtures;
 mod grant_activity;
 mod helpers;
 mod hostile_input;
+mod id_token_algorithms;
 mod introspection;
 mod introspection_activity;
 mod jwt_verifier;
