@@ -54,7 +54,7 @@ load_delegated_sign_in() {
   [[ $code == 303 ]] && grep -qi '^location:.*code=' "$TMP/act.head" || note "delegated_sign_in_act precheck: HTTP $code"
   # the /authorize/act step, measured; its codes are the pool (enough for AC_DURATION at
   # the last redemption rate x2, at least AC_DURATION seconds of minting)
-  secs=$AC_DURATION
+  secs=$(( AC_DURATION * 2 > 30 ? 30 : AC_DURATION * 2 ))   # minting is slower than redeeming
   [[ -n ${DS_LAST[rate]:-} ]] && secs=$(awk -v r="${DS_LAST[rate]}" -v g="${DS_LAST[gen]}" -v d="$AC_DURATION" 'BEGIN{s=int((d*r*2+300)/g)+1; if (s<d) s=d; if (s>30) s=30; print s}')
   : >"$TMP/dscodes"
   run_wrk behalf delegated_sign_in_act "$BEHALF_PID" "$c" "$secs" static.lua "$BASE/authorize/act" "POST /authorize/act: session, audit event, outbox row, code" \
@@ -178,7 +178,7 @@ load_outbox() {
   for wid in $("$BIN" webhook list | python3 -c 'import json,sys; [print(json.loads(l)["id"]) for l in sys.stdin if "/hook/" in l]'); do
     "$BIN" webhook remove "$wid" >>"$RAW/seed.log" 2>&1 || true
   done
-  kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null; SINK_PID=
+  kill "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null || true; SINK_PID=
 }
 
 # ---------------------------------------------------------------- two instances (--postgres)
@@ -263,5 +263,5 @@ idle_connections() {
   meta idle_rss_mib "$(hwm_mib "$BEHALF_PID")"
   meta idle_fds "$fd1 $fd2 $fd0"
   meta idle_status "$st"
-  kill "$IDLE_PID" 2>/dev/null; wait "$IDLE_PID" 2>/dev/null; IDLE_PID=
+  kill "$IDLE_PID" 2>/dev/null; wait "$IDLE_PID" 2>/dev/null || true; IDLE_PID=
 }

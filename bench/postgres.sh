@@ -112,7 +112,7 @@ roundtrips() {
   if [[ -z $PG_IDLE_WPS ]]; then
     strace -f -yy -qq -e trace=sendto,write,writev,sendmsg -e signal=none -o "$RAW/strace-idle.txt" -p "$BEHALF_PID" 2>/dev/null &
     local sp=$!; sleep 0.5; local ti0; ti0=$(date +%s.%N); sleep 3; local ti1; ti1=$(date +%s.%N)
-    kill "$sp"; wait "$sp" 2>/dev/null
+    kill "$sp"; wait "$sp" 2>/dev/null || true
     PG_IDLE_WPS=$(awk -v w="$(pg_writes "$RAW/strace-idle.txt")" -v a="$ti0" -v b="$ti1" 'BEGIN{printf "%.2f", w/(b-a+0.5)}')
   fi
   strace -f -yy -qq -e trace=sendto,write,writev,sendmsg -e signal=none -o "$tr" -p "$BEHALF_PID" 2>/dev/null &
@@ -122,7 +122,7 @@ roundtrips() {
   out=$(python3 "$HERE/requests.py" "$@" 2>&1 || true)
   t1=$(date +%s.%N)
   sleep 0.2   # group commits after the answers (e.g. introspection's activity lines)
-  kill "$sp"; wait "$sp" 2>/dev/null
+  kill "$sp"; wait "$sp" 2>/dev/null || true
   w=$(pg_writes "$tr")
   local per; per=$(awk -v w="$w" -v n="$n" -v i="$PG_IDLE_WPS" -v a="$t0" -v b="$t1" 'BEGIN{x=(w - i*(b-a+0.7))/n; if (x<0) x=0; printf "%.2f", x}')
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$load" "$per" "$w" "$n" "$PG_IDLE_WPS" "$out" >>"$RAW/roundtrips.tsv"
