@@ -316,8 +316,8 @@ if "outbox" in meta:
         w(f"- client_credentials c={i[0]['conns']} p99: {fmt(i[0]['p99'], 2)} ms with the outbox idle, "
           f"{fmt(bz[0]['p99'], 2)} ms while it delivers ({fmt(i[0]['rps'])} vs {fmt(bz[0]['rps'])} req/s)")
     w("")
-flagged = [f"{r['server']} {r['load']} c={r['conns']}" for r in rows if r["errors"]]
-disturbed = [f"{r['server']} {r['load']} c={r['conns']}" for r in rows if r["disturbed"]]
+flagged = [f"{r['server']} {r['load']} c={r['conns']}" + (f" ({r['variant']})" if r["variant"] else "") for r in rows if r["errors"]]
+disturbed = [f"{r['server']} {r['load']} c={r['conns']}" + (f" ({r['variant']})" if r["variant"] else "") for r in rows if r["disturbed"]]
 w("## Notes")
 w("")
 w(f"- runs with errors: {', '.join(flagged) if flagged else 'none'}")

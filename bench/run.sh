@@ -66,6 +66,7 @@ if [[ $SMOKE == 1 ]]; then
   : "${IDLE_BUDGET:=0}" "${MINT_MAX:=3}" "${RSA_SECONDS:=1}" "${OUTBOX_DURATION:=1}" "${OUTBOX_CONNS:=2}"
   : "${OUTBOX_WEBHOOKS:=1}" "${OUTBOX_DRAIN_MAX:=5}" "${ROUNDTRIP_N:=10}" "${IDLE_CONNS_CONNS:=10}"
   : "${OTHER_MAX:=100}"
+  export BENCH_POOL_STOP=1   # a pool that runs out stops its wrk thread (noted, not an error)
 fi
 BIN_SRC=${BEHALF_BIN:-$ROOT/target/release/behalf}
 PEER_SRC=${PEER_SRC:-/work/shared/peers/oidc-provider}
@@ -212,6 +213,7 @@ run_wrk() {
   R[server_cpu]=$srv; R[loadgen_cpu]=$lg; R[other_cpu]=$other; R[rss]=$(hwm_mib "$pid")
   local extra=$rownote
   [[ -n ${R[reused]:-} && ${R[reused]} != 0 ]] && extra+="${extra:+; }pool ran out: ${R[reused]} requests reused a value"
+  [[ -n ${R[stopped]:-} && ${R[stopped]} != 0 ]] && extra+="${extra:+; }pool used up: ${R[stopped]} wrk thread(s) stopped early (BENCH_POOL_STOP)"
   R[pg_cpu]=$pg
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
     "$server" "$load" "$c" "${R[rps]}" "${R[p50_ms]}" "${R[p90_ms]:-nan}" "${R[p99_ms]}" "${R[max_ms]:-nan}" \
