@@ -240,6 +240,7 @@ idle_connections() {
       [[ " $LOADS " == *" $load "* && " $CONNS " == *" $c "* ]] || "load_$load" "$c"
     done
   done
+  PEAK_BEFORE_IDLE=$(hwm_mib "$BEHALF_PID")
   log "opening $n idle keep-alive connections"
   taskset -c "${LOAD_CPUS:-0-$((NCPU - 1))}" python3 "$HERE/idle_connections.py" 127.0.0.1 "$PORT" "$n" "$TMP/idle.status" >"$RAW/idle.log" 2>&1 &
   IDLE_PID=$!

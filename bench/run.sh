@@ -497,8 +497,9 @@ if [[ $MODE == postgres ]]; then
   [[ $TWO_INSTANCES == 1 ]] && two_instances
   count_roundtrips
 fi
+PEAK_BEFORE_IDLE=
 (( IDLE_CONNS > 0 )) && idle_connections
-meta behalf_peak_rss_mib "$(hwm_mib "$BEHALF_PID")"
+meta behalf_peak_rss_mib "${PEAK_BEFORE_IDLE:-$(hwm_mib "$BEHALF_PID")}"
 kill "$BEHALF_PID"; wait "$BEHALF_PID" 2>/dev/null || true; BEHALF_PID=
 grep -v '^\s*$' "$RAW/behalf.stderr" | head -20 >"$RAW/behalf.stderr.head" || true
 if [[ -s $RAW/behalf.stderr.head ]]; then
