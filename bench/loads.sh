@@ -8,8 +8,8 @@ load_authorization_code_es256() {
   local c=$1
   if [[ -z $ES_STATE ]]; then
     ES_SECRET=bench-rp-es-secret-0123456789abcdef-behalf-only
-    if printf '%s\n' "$ES_SECRET" | "$BIN" client add bench-rp-es256 --first-party --secret-stdin --id-token-alg ES256 \
-      --redirect-uri http://127.0.0.1:9/cb --grant-type authorization_code --scope openid >>"$RAW/seed.log" 2>"$TMP/es.err"; then
+    if printf '%s\n' "$ES_SECRET" | client_add bench-rp-es256 --first-party --secret-stdin --id-token-alg ES256 \
+      --redirect-uri http://127.0.0.1:9/cb --grant-type authorization_code --scope openid 2>"$TMP/es.err"; then
       ES_STATE=ok; ES_AUTH=$(basic bench-rp-es256 "$ES_SECRET")
       ES_PATH=${AUTHZ_PATH/client_id=bench-rp/client_id=bench-rp-es256}
     else
@@ -102,8 +102,8 @@ load_ciba_poll() {
   local c=$1 code
   if [[ -z $CIBA_AUTH ]]; then
     local secret=bench-ciba-secret-0123456789abcdef-behalf-only
-    printf '%s\n' "$secret" | "$BIN" client add bench-ciba --program-agent --grant-type urn:openid:params:grant-type:ciba \
-      --secret-stdin --scope openid --scope read --name "Bench agent" >>"$RAW/seed.log" 2>"$TMP/ciba.err" \
+    printf '%s\n' "$secret" | client_add bench-ciba --program-agent --grant-type urn:openid:params:grant-type:ciba \
+      --secret-stdin --scope openid --scope read --name "Bench agent" 2>"$TMP/ciba.err" \
       || { note "ciba_poll: client add --program-agent failed: $(head -c 200 "$TMP/ciba.err")"; CIBA_AUTH=none; }
     [[ $CIBA_AUTH == none ]] || CIBA_AUTH=$(basic bench-ciba "$secret")
   fi

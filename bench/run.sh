@@ -302,9 +302,17 @@ CONSOLE_AUTH=$(basic demo-console demo-console-secret-for-local-trials-only)
 API_AUTH=$(basic demo-api demo-api-secret-for-local-trials-only)
 BENCH_SECRET=bench-secret-0123456789abcdef-behalf-only
 RP_SECRET=bench-rp-secret-0123456789abcdef-behalf-only
-printf '%s\n' "$BENCH_SECRET" | "$BIN" client add bench --secret-stdin --scope api:read --audience urn:bench:jwt >>"$RAW/seed.log"
-printf '%s\n' "$RP_SECRET" | "$BIN" client add bench-rp --first-party --secret-stdin \
-  --redirect-uri http://127.0.0.1:9/cb --grant-type authorization_code --scope openid >>"$RAW/seed.log"
+# client add that keeps a client already there (a DB_TEMPLATE made by an earlier run has them,
+# with the same fixed secrets); anything else it refuses stops the caller
+client_add() {
+  local id=$1 out; shift
+  if out=$("$BIN" client add "$id" "$@" 2>&1); then echo "$out" >>"$RAW/seed.log"; return 0; fi
+  if [[ $out == *"already exists"* ]]; then note "client $id was already in the database: kept as it is"; return 0; fi
+  echo "$out" >&2; return 1
+}
+printf '%s\n' "$BENCH_SECRET" | client_add bench --secret-stdin --scope api:read --audience urn:bench:jwt
+printf '%s\n' "$RP_SECRET" | client_add bench-rp --first-party --secret-stdin \
+  --redirect-uri http://127.0.0.1:9/cb --grant-type authorization_code --scope openid
 BENCH_AUTH=$(basic bench "$BENCH_SECRET")
 RP_AUTH=$(basic bench-rp "$RP_SECRET")
 
