@@ -192,7 +192,7 @@ two_instances() {
   [[ $code == 200 ]] || note "two instances: token exchange on the second instance: HTTP $code: $(head -c 200 "$TMP/check")"
   local addrs="127.0.0.1:$PORT 127.0.0.1:$PORT2"
   for c in $CONNS; do
-    (( c >= 2 )) || continue
+    (( c >= 2 )) || c=2   # one thread per instance
     tok=$(mint_delegated)
     VARIANT="2 instances" WRK_THREADS=2 run_wrk behalf introspect_delegated "$BEHALF_PID,$BEHALF2_PID" "$c" "$DURATION" static.lua "$BASE/introspect" "threads round-robin both instances" \
       BENCH_ADDRS="$addrs" BENCH_PATH=/introspect BENCH_BODY="token=$tok" BENCH_AUTH="$API_AUTH" BENCH_EXPECT='"active":true'
