@@ -3,6 +3,15 @@
 # See bench/README.md. Prints a Markdown report and writes bench/results/<timestamp>.md,
 # with the raw logs in bench/results/<timestamp>/.
 #
+# Modes:
+#   bench/run.sh                        SQLite (fresh file, or a copy of DB_TEMPLATE), then the peer
+#   bench/run.sh --postgres             the same loads on a fresh PostgreSQL database (bench/postgres.sh),
+#                                       plus two instances on one database and round trips per request
+#   bench/run.sh --idle-connections N   also hold N idle keep-alive connections open and re-run
+#                                       client_credentials and introspect_delegated beside them
+#   bench/run.sh --smoke                seconds: every load once at one connection, exit 1 on any error
+#   bench/run.sh --grown ARGS...        exec bench/grown.sh ARGS... (the grown-database runs)
+#
 # Env knobs (defaults):
 #   DURATION=10         seconds per measured wrk run (static loads and revoke)
 #   WARMUP=2            unmeasured seconds before each static load (0 = none)
@@ -10,7 +19,8 @@
 #   REVOKE_DURATION=5   seconds per revoke run (each revocation spends a delegated token
 #                       minted beforehand by token exchange, which is the slow part)
 #   CONNS="1 10 64"     connection counts
-#   LOADS="client_credentials token_exchange revoke introspect_delegated authorization_code"
+#   LOADS="client_credentials token_exchange revoke introspect_delegated authorization_code
+#          authorization_code_es256 delegated_sign_in ciba_poll outbox agent_list"
 #   PEER=1              also run the peer (0 = behalf only); PEER_LOADS="cc_jwt introspect"
 #   PEER_DIR=           a prepared copy of the peer folder (with node_modules) to reuse
 #   SERVER_CPUS=0 LOAD_CPUS=1   taskset lists for the servers and for wrk
@@ -24,10 +34,40 @@
 #   BENCH_TMP=/tmp      where the temp dir (and so behalf's SQLite file) goes; /dev/shm takes
 #                       the disk (fsync) out of the figures
 #   KEEP_TMP=0          keep the temp dir (database, pools) after the run
+#   DB_TEMPLATE=        SQLite file copied (with its -wal/-shm) to the temp dir before behalf starts
+#   RAW_DIR_OUT=        file to write the raw results directory's path to at the end
+#   RSA_SECONDS=3       seconds per openssl speed rsa2048 step (the RS256 sign limit; 0 = skip)
+#   OUTBOX_DURATION=5 OUTBOX_CONNS=4 OUTBOX_WEBHOOKS=4 OUTBOX_DRAIN_MAX=20   the outbox load
+#   TWO_INSTANCES=1 (--postgres)  SECOND_CPUS=$SERVER_CPUS  ROUNDTRIP_N=200  PG_CPUS=1
+#   IDLE_CONNS_LOADS="client_credentials introspect_delegated" IDLE_CONNS_CONNS="10 64"
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
+MODE=sqlite
+SMOKE=0
+IDLE_CONNS=0
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+while (( $# )); do
+  case $1 in
+    --grown) shift; exec "$HERE/grown.sh" "$@" ;;
+    --postgres) MODE=postgres ;;
+    --smoke) SMOKE=1 ;;
+    --idle-connections) [[ ${2:-} =~ ^[0-9]+$ ]] || usage; IDLE_CONNS=$2; shift ;;
+    --idle-connections=*) IDLE_CONNS=${1#*=}; [[ $IDLE_CONNS =~ ^[0-9]+$ ]] || usage ;;
+    -h|--help) usage ;;
+    *) echo "unknown argument $1" >&2; usage ;;
+  esac
+  shift
+done
+if [[ $SMOKE == 1 ]]; then
+  # seconds, not figures: every load once, one connection, minimal pools
+  : "${DURATION:=1}" "${WARMUP:=0}" "${AC_DURATION:=1}" "${REVOKE_DURATION:=1}" "${CONNS:=1}" "${PEER:=0}"
+  : "${IDLE_BUDGET:=0}" "${MINT_MAX:=3}" "${RSA_SECONDS:=1}" "${OUTBOX_DURATION:=1}" "${OUTBOX_CONNS:=2}"
+  : "${OUTBOX_WEBHOOKS:=1}" "${OUTBOX_DRAIN_MAX:=5}" "${ROUNDTRIP_N:=10}" "${IDLE_CONNS_CONNS:=10}"
+  : "${OTHER_MAX:=100}"
+  export BENCH_POOL_STOP=1   # a pool that runs out stops its wrk thread (noted, not an error)
+fi
 BIN_SRC=${BEHALF_BIN:-$ROOT/target/release/behalf}
 PEER_SRC=${PEER_SRC:-/work/shared/peers/oidc-provider}
 DURATION=${DURATION:-10}
@@ -35,7 +75,7 @@ WARMUP=${WARMUP:-2}
 AC_DURATION=${AC_DURATION:-5}
 REVOKE_DURATION=${REVOKE_DURATION:-5}
 CONNS=${CONNS:-1 10 64}
-LOADS=${LOADS:-client_credentials token_exchange revoke introspect_delegated authorization_code}
+LOADS=${LOADS:-client_credentials token_exchange revoke introspect_delegated authorization_code authorization_code_es256 delegated_sign_in ciba_poll outbox agent_list}
 PEER=${PEER:-1}
 PEER_LOADS=${PEER_LOADS:-cc_jwt introspect}
 SERVER_CPUS=${SERVER_CPUS:-0}
@@ -46,6 +86,15 @@ IDLE_MAX=${IDLE_MAX:-0.3}
 CC_TARGET=${CC_TARGET:-auto}
 KEEP_TMP=${KEEP_TMP:-0}
 MINT_MAX=${MINT_MAX:-60}
+RSA_SECONDS=${RSA_SECONDS:-3}
+OUTBOX_DURATION=${OUTBOX_DURATION:-5}
+OUTBOX_CONNS=${OUTBOX_CONNS:-4}
+OUTBOX_WEBHOOKS=${OUTBOX_WEBHOOKS:-4}
+OUTBOX_DRAIN_MAX=${OUTBOX_DRAIN_MAX:-20}
+TWO_INSTANCES=${TWO_INSTANCES:-1}
+SECOND_CPUS=${SECOND_CPUS:-$SERVER_CPUS}
+IDLE_CONNS_LOADS=${IDLE_CONNS_LOADS:-client_credentials introspect_delegated}
+IDLE_CONNS_CONNS=${IDLE_CONNS_CONNS:-10 64}
 
 for tool in wrk curl python3 taskset; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y wrk curl python3 util-linux)" >&2; exit 2; }
@@ -67,7 +116,14 @@ NCPU=$(nproc)
 PIN=(); [[ -n $LOAD_CPUS ]] && PIN=(taskset -c "$LOAD_CPUS")
 TIMECMD=(); [[ -x /usr/bin/time ]] && TIMECMD=(/usr/bin/time -f '%U %S' -o "$TMP/lgtime")
 BEHALF_PID=
+BEHALF2_PID=
 PEER_WORK=
+SINK_PID=
+IDLE_PID=
+VARIANT=          # tags the rows of a run: "2 instances", "idle=N", "outbox busy", ...
+WRK_THREADS=      # overrides wrk's thread count (two instances: one thread per instance)
+PG_DB=
+(( IDLE_CONNS > 0 )) && ulimit -n "$(ulimit -Hn)"   # for behalf, the idle-connection helper and wrk
 
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 note() { printf '%s\n' "$*" >>"$NOTES"; log "NOTE: $*"; }
@@ -76,19 +132,27 @@ meta() { printf '%s=%s\n' "$1" "$2" >>"$META"; }
 cleanup() {
   set +e
   if [[ -n $BEHALF_PID ]] && kill -0 "$BEHALF_PID" 2>/dev/null; then kill "$BEHALF_PID"; wait "$BEHALF_PID" 2>/dev/null; fi
+  [[ -n $BEHALF2_PID ]] && kill "$BEHALF2_PID" 2>/dev/null
+  [[ -n $SINK_PID ]] && kill "$SINK_PID" 2>/dev/null
+  [[ -n $IDLE_PID ]] && kill "$IDLE_PID" 2>/dev/null
+  [[ $MODE == postgres ]] && pg_cleanup
   if [[ -n $PEER_WORK && -f $PEER_WORK/peer.pid ]]; then (cd "$PEER_WORK" && ./run-peer.sh stop >/dev/null); fi
   if [[ $KEEP_TMP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
   if [[ -z ${PEER_DIR:-} && -n $PEER_WORK && $KEEP_TMP != 1 ]]; then rm -rf "$PEER_WORK"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 port_free() { python3 -c 'import socket,sys;s=socket.socket();s.bind(("127.0.0.1",int(sys.argv[1])))' "$1" 2>/dev/null; }
 basic() { printf '%s:%s' "$1" "$2" | base64 -w0; }
 enc() { python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1],safe=""))' "$1"; }
-proc_ticks() { [[ -r /proc/$1/stat ]] || { echo 0; return; }; sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12+$13}'; }
+proc_ticks() { [[ -r /proc/$1/stat ]] || { echo 0; return; }; sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12+$13}' || echo 0; }
+# ticks of a comma-separated list of pids
+pids_ticks() { local p t=0 v; for p in ${1//,/ }; do v=$(proc_ticks "$p"); t=$((t + ${v:-0})); done; echo "$t"; }
 sys_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat; }
-hwm_mib() { awk '/^VmHWM/{printf "%.1f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+hwm_mib() { awk '/^VmHWM/{printf "%.1f", $2/1024}' "/proc/${1%%,*}/status" 2>/dev/null || echo "?"; }
+rss_mib() { awk '/^VmRSS/{printf "%.1f", $2/1024}' "/proc/${1%%,*}/status" 2>/dev/null || echo "?"; }
 json_field() { python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$1"; }
 lines() { if [[ -s $1 ]]; then wc -l <"$1" | tr -d ' '; else echo 0; fi; }
 
@@ -118,13 +182,17 @@ declare -A R
 run_wrk() {
   local server=$1 load=$2 pid=$3 c=$4 secs=$5 script=$6 url=$7 rownote=$8; shift 8
   local th=1; (( c >= 64 )) && th=2
-  local raw="$RAW/$server-$load-c$c.txt"
-  idle_gate "$server $load c=$c"
-  local p0 s0 t0 p1 s1 t1
-  p0=$(proc_ticks "$pid"); s0=$(sys_ticks); t0=$(date +%s.%N)
+  [[ -n $WRK_THREADS ]] && th=$WRK_THREADS
+  local tag=${VARIANT:+-${VARIANT//[^a-z0-9=]/_}}
+  local raw="$RAW/$server-$load$tag-c$c.txt"
+  idle_gate "$server $load${VARIANT:+ ($VARIANT)} c=$c"
+  local p0 s0 t0 p1 s1 t1 g0=0 g1=0
+  [[ $MODE == postgres && $server == behalf ]] && g0=$(pg_ticks)
+  p0=$(pids_ticks "$pid"); s0=$(sys_ticks); t0=$(date +%s.%N)
   env "$@" BENCH_LUA_DIR="$HERE/lua" BENCH_THREADS="$th" "${TIMECMD[@]}" "${PIN[@]}" \
     wrk -t"$th" -c"$c" -d"${secs}s" --timeout 5s -s "$HERE/lua/$script" "$url" >"$raw" 2>&1 || true
-  t1=$(date +%s.%N); p1=$(proc_ticks "$pid"); s1=$(sys_ticks)
+  t1=$(date +%s.%N); p1=$(pids_ticks "$pid"); s1=$(sys_ticks)
+  [[ $MODE == postgres && $server == behalf ]] && g1=$(pg_ticks)
   R=()
   local line kv
   line=$(grep -m1 '^RESULT' "$raw" || true)
@@ -139,21 +207,26 @@ run_wrk() {
   srv=$(awk -v a="$p0" -v b="$p1" -v t="$TCK" -v d="$wall" 'BEGIN{printf "%.2f", (b-a)/t/d}')
   mach=$(awk -v a="$s0" -v b="$s1" -v n="$NCPU" 'BEGIN{split(a,x," ");split(b,y," ");bu=y[1]-x[1];id=y[2]-x[2];printf "%.2f", n*bu/(bu+id)}')
   lg=$(awk -v d="$wall" '{printf "%.2f", ($1+$2)/d}' "$TMP/lgtime" 2>/dev/null || echo nan)
-  other=$(awk -v m="$mach" -v s="$srv" -v l="$lg" 'BEGIN{if (l=="nan") l=0; o=m-s-l; if (o<0) o=0; printf "%.2f", o}')
+  local pg=nan
+  [[ $MODE == postgres && $server == behalf ]] && pg=$(awk -v a="$g0" -v b="$g1" -v t="$TCK" -v d="$wall" 'BEGIN{printf "%.2f", (b-a)/t/d}')
+  other=$(awk -v m="$mach" -v s="$srv" -v l="$lg" -v g="$pg" 'BEGIN{if (l=="nan") l=0; if (g=="nan") g=0; o=m-s-l-g; if (o<0) o=0; printf "%.2f", o}')
   R[server_cpu]=$srv; R[loadgen_cpu]=$lg; R[other_cpu]=$other; R[rss]=$(hwm_mib "$pid")
   local extra=$rownote
   [[ -n ${R[reused]:-} && ${R[reused]} != 0 ]] && extra+="${extra:+; }pool ran out: ${R[reused]} requests reused a value"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+  [[ -n ${R[stopped]:-} && ${R[stopped]} != 0 ]] && extra+="${extra:+; }pool used up: ${R[stopped]} wrk thread(s) stopped early (BENCH_POOL_STOP)"
+  R[pg_cpu]=$pg
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
     "$server" "$load" "$c" "${R[rps]}" "${R[p50_ms]}" "${R[p90_ms]:-nan}" "${R[p99_ms]}" "${R[max_ms]:-nan}" \
-    "${R[reqs]:-0}" "${R[non2xx]}" "${R[unexpected]}" "${R[sockerr]}" "$srv" "$lg" "$other" "${R[rss]}" "$extra" >>"$ROWS"
-  log "$(printf '%-7s %-21s c=%-3s %7s req/s p50=%sms p99=%sms non2xx=%s unexpected=%s sockerr=%s server_cpu=%s loadgen_cpu=%s other_cpu=%s rss=%sMiB %s' \
-    "$server" "$load" "$c" "${R[rps]}" "${R[p50_ms]}" "${R[p99_ms]}" "${R[non2xx]}" "${R[unexpected]}" "${R[sockerr]}" "$srv" "$lg" "$other" "${R[rss]}" "$extra")"
+    "${R[reqs]:-0}" "${R[non2xx]}" "${R[unexpected]}" "${R[sockerr]}" "$srv" "$lg" "$other" "${R[rss]}" "$extra" "$pg" "$VARIANT" >>"$ROWS"
+  log "${VARIANT:+[$VARIANT] }$(printf '%-7s %-21s c=%-3s %7s req/s p50=%sms p99=%sms non2xx=%s unexpected=%s sockerr=%s server_cpu=%s loadgen_cpu=%s other_cpu=%s rss=%sMiB %s' \
+    "$server" "$load" "$c" "${R[rps]}" "${R[p50_ms]}" "${R[p99_ms]}" "${R[non2xx]}" "${R[unexpected]}" "${R[sockerr]}" "$srv" "$lg" "$other" "${R[rss]}" "$extra")$([[ $pg != nan ]] && echo " pg_cpu=$pg")"
 }
 
 # unmeasured run (warm-up, minting a pool); prints the RESULT line's `captured`
 run_quiet() {
   local name=$1 c=$2 secs=$3 script=$4 url=$5; shift 5
   local th=1; (( c >= 64 )) && th=2
+  [[ -n $WRK_THREADS ]] && th=$WRK_THREADS
   env "$@" BENCH_LUA_DIR="$HERE/lua" BENCH_THREADS="$th" "${PIN[@]}" \
     wrk -t"$th" -c"$c" -d"${secs}s" --timeout 5s -s "$HERE/lua/$script" "$url" >"$RAW/$name.txt" 2>&1 || true
   local line; line=$(grep -m1 '^RESULT' "$RAW/$name.txt" || true)
@@ -167,6 +240,26 @@ meta machine "nproc=$NCPU; cpu=${CPU_MODEL:-?}; kernel=$(uname -r); mem=$(awk '/
 meta loadavg_at_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 meta settings "DURATION=${DURATION}s WARMUP=${WARMUP}s AC_DURATION=${AC_DURATION}s REVOKE_DURATION=${REVOKE_DURATION}s CONNS='$CONNS' server_cpus=$SERVER_CPUS load_cpus=${LOAD_CPUS:-any} wrk threads: 1 (2 at >=64 conns)"
 meta wrk "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+meta mode "$MODE$([[ $SMOKE == 1 ]] && echo ' (smoke)')$( (( IDLE_CONNS > 0 )) && echo ", idle connections $IDLE_CONNS")"
+# the RS256 sign limit of one core: openssl speed, pinned where behalf runs
+if (( RSA_SECONDS > 0 )) && command -v openssl >/dev/null; then
+  taskset -c "${SERVER_CPUS%%[,-]*}" openssl speed -seconds "$RSA_SECONDS" rsa2048 >"$RAW/openssl-speed.txt" 2>/dev/null || true
+  RSA_SIGN=$(python3 - "$RAW/openssl-speed.txt" <<'PYEOF'
+import sys
+head = None
+for line in open(sys.argv[1]):
+    t = line.split()
+    if "sign/s" in t:
+        head = t
+    elif head and line.startswith("rsa") and "2048" in t:
+        vals = t[t.index("bits") + 1:]
+        print(vals[head.index("sign/s")]); break
+PYEOF
+)
+  meta rsa2048_sign_per_s "${RSA_SIGN:-?}"
+  meta rsa2048 "openssl speed -seconds $RSA_SECONDS rsa2048 on cpu ${SERVER_CPUS%%[,-]*}: ${RSA_SIGN:-?} RSA-2048 signs/s ($(openssl version | cut -d' ' -f1-2))"
+  log "RSA-2048 sign limit of one core: ${RSA_SIGN:-?}/s"
+fi
 
 # ---------------------------------------------------------------- behalf: start
 cp "$BIN_SRC" "$TMP/behalf"
@@ -174,7 +267,24 @@ BIN=$TMP/behalf
 meta behalf_binary "$BIN_SRC (sha256 $(sha256sum "$BIN" | cut -c1-16), built $(date -u -r "$BIN_SRC" +%FT%TZ)); git HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo ?)$(git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' + uncommitted src changes')"
 PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
-export BEHALF_DATABASE_URL=sqlite://$TMP/behalf.db BEHALF_LISTEN=127.0.0.1:$PORT BEHALF_ISSUER=$BASE BEHALF_LOG=warn
+export BEHALF_LISTEN=127.0.0.1:$PORT BEHALF_ISSUER=$BASE BEHALF_LOG=warn
+if [[ $MODE == postgres ]]; then
+  source "$HERE/postgres.sh"
+  pg_setup
+  [[ -n ${DB_TEMPLATE:-} ]] && note "DB_TEMPLATE ($DB_TEMPLATE) is for SQLite; ignored with --postgres"
+else
+  export BEHALF_DATABASE_URL=sqlite://$TMP/behalf.db
+  if [[ -n ${DB_TEMPLATE:-} ]]; then
+    [[ -f $DB_TEMPLATE ]] || { echo "no DB_TEMPLATE file $DB_TEMPLATE" >&2; exit 2; }
+    cp "$DB_TEMPLATE" "$TMP/behalf.db"
+    for ext in -wal -shm .kek; do [[ -f $DB_TEMPLATE$ext ]] && cp "$DB_TEMPLATE$ext" "$TMP/behalf.db$ext"; done
+    meta db_template "$DB_TEMPLATE ($(du -h "$TMP/behalf.db" | cut -f1))"
+  fi
+fi
+if (( IDLE_CONNS > 0 )); then
+  export BEHALF_MAX_CONNECTIONS=$((IDLE_CONNS + 2048)) BEHALF_IDLE_TIMEOUT_SECONDS=86400
+  meta idle_settings "BEHALF_MAX_CONNECTIONS=$BEHALF_MAX_CONNECTIONS BEHALF_IDLE_TIMEOUT_SECONDS=$BEHALF_IDLE_TIMEOUT_SECONDS ulimit -n $(ulimit -n)"
+fi
 log "starting behalf on $BASE (cpu $SERVER_CPUS), temp dir $TMP, raw logs $RAW"
 taskset -c "$SERVER_CPUS" "$BIN" serve --demo >"$RAW/behalf.stdout" 2>"$RAW/behalf.stderr" &
 BEHALF_PID=$!
@@ -192,16 +302,24 @@ CONSOLE_AUTH=$(basic demo-console demo-console-secret-for-local-trials-only)
 API_AUTH=$(basic demo-api demo-api-secret-for-local-trials-only)
 BENCH_SECRET=bench-secret-0123456789abcdef-behalf-only
 RP_SECRET=bench-rp-secret-0123456789abcdef-behalf-only
-printf '%s\n' "$BENCH_SECRET" | "$BIN" client add bench --secret-stdin --scope api:read --audience urn:bench:jwt >>"$RAW/seed.log"
-printf '%s\n' "$RP_SECRET" | "$BIN" client add bench-rp --first-party --secret-stdin \
-  --redirect-uri http://127.0.0.1:9/cb --grant-type authorization_code --scope openid >>"$RAW/seed.log"
+# client add that keeps a client already there (a DB_TEMPLATE made by an earlier run has them,
+# with the same fixed secrets); anything else it refuses stops the caller
+client_add() {
+  local id=$1 out; shift
+  if out=$("$BIN" client add "$id" "$@" 2>&1); then echo "$out" >>"$RAW/seed.log"; return 0; fi
+  if [[ $out == *"already exists"* ]]; then note "client $id was already in the database: kept as it is"; return 0; fi
+  echo "$out" >&2; return 1
+}
+printf '%s\n' "$BENCH_SECRET" | client_add bench --secret-stdin --scope api:read --audience urn:bench:jwt
+printf '%s\n' "$RP_SECRET" | client_add bench-rp --first-party --secret-stdin \
+  --redirect-uri http://127.0.0.1:9/cb --grant-type authorization_code --scope openid
 BENCH_AUTH=$(basic bench "$BENCH_SECRET")
 RP_AUTH=$(basic bench-rp "$RP_SECRET")
 
 # bob asks alice for access; alice signs in and approves; bob reads the grant id
 REQUEST_ID=$(curl -sf -X POST "$BASE/api/access-requests" -H "Authorization: Bearer $BOB_TOKEN" \
   -H 'Content-Type: application/json' \
-  -d '{"subject":"alice","scope":"read write","duration":7200,"reason":"benchmark run","ticket":"BENCH-1"}' | json_field id)
+  -d '{"subject":"alice","scope":"read write","duration":7200,"reason":"benchmark run","ticket":"BENCH-1","apps":["shop"]}' | json_field id)
 [[ -n $REQUEST_ID ]] || { echo "could not create an access request" >&2; exit 1; }
 JAR=$TMP/cookies
 csrf() { sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' "$1" | head -1; }
@@ -222,6 +340,7 @@ TE_BODY="grant_type=$(enc urn:ietf:params:oauth:grant-type:token-exchange)&subje
 mint_delegated() { curl -sf -H "Authorization: Basic $CONSOLE_AUTH" --data "$TE_BODY" "$BASE/token" | json_field access_token; }
 introspect_active() { curl -s -H "Authorization: Basic $API_AUTH" --data "token=$1" "$BASE/introspect" | grep -q '"active":true'; }
 revoked_in_db() {
+  if [[ $MODE == postgres ]]; then pg_revoked_count; return; fi
   python3 - "$TMP/behalf.db" <<'EOF'
 import sqlite3, sys
 c = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True, timeout=10)
@@ -244,7 +363,7 @@ V=bench-fixed-code-verifier-0123456789abcdefghijklmnopqrstuvwxyz
 CHALLENGE=$(printf %s "$V" | python3 -c 'import sys,hashlib,base64;print(base64.urlsafe_b64encode(hashlib.sha256(sys.stdin.buffer.read()).digest()).decode().rstrip("="))')
 REDIRECT=$(enc http://127.0.0.1:9/cb)
 AUTHZ_PATH="/authorize?response_type=code&client_id=bench-rp&redirect_uri=$REDIRECT&scope=openid&state=s&code_challenge=$CHALLENGE&code_challenge_method=S256"
-AC_LAST=0; AC_LAST_C=0; GEN_RATE=0
+declare -A AC_LAST AC_LAST_C GEN_RATE
 
 load_client_credentials() {
   local c=$1 body rownote=""
@@ -339,43 +458,56 @@ load_introspect_delegated() {
   introspect_active "$tok" || note "introspect_delegated c=$c: the token is no longer active after the run"
 }
 
-load_authorization_code() {
-  local c=$1 secs n code
+load_authorization_code() { redeem_codes "$1" authorization_code "$RP_AUTH" "$AUTHZ_PATH"; }
+
+# redeem_codes CONNS LOAD CLIENT_BASIC AUTHORIZE_PATH: mint codes at /authorize as alice,
+# then redeem each once at /token
+redeem_codes() {
+  local c=$1 load=$2 auth=$3 path=$4 secs n code
+  local last=${AC_LAST[$load]:-0} last_c=${AC_LAST_C[$load]:-0} gen=${GEN_RATE[$load]:-0}
   # fresh codes (they live 60 s), enough for AC_DURATION at the expected rate (the last
   # run's, x3.5 after a single connection, x2 after more); the first time, AC_DURATION
   # seconds of generation
   secs=$AC_DURATION
-  if [[ $AC_LAST != 0 && $GEN_RATE != 0 ]]; then
-    secs=$(awk -v r="$AC_LAST" -v p="$AC_LAST_C" -v c="$c" -v g="$GEN_RATE" -v d="$AC_DURATION" 'BEGIN{
+  if [[ $last != 0 && $gen != 0 ]]; then
+    secs=$(awk -v r="$last" -v p="$last_c" -v c="$c" -v g="$gen" -v d="$AC_DURATION" 'BEGIN{
       e = (c <= p) ? r * 1.5 : (p == 1 ? r * 3.5 : r * 2); s = int((d * e + 300) / g) + 1;
       if (s < 2) s = 2; if (s > 30) s = 30; print s}')
   fi
   : >"$TMP/codes"
-  n=$(run_quiet "behalf-authorization_code-c$c-codes" 10 "$secs" static.lua "$BASE/authorize" \
-    BENCH_METHOD=GET BENCH_PATH="$AUTHZ_PATH" BENCH_BODY= BENCH_COOKIE="behalf_session=$SESSION" \
+  n=$(run_quiet "behalf-$load-c$c-codes" 10 "$secs" static.lua "$BASE/authorize" \
+    BENCH_METHOD=GET BENCH_PATH="$path" BENCH_BODY= BENCH_COOKIE="behalf_session=$SESSION" \
     BENCH_OK_STATUS=303 BENCH_CAPTURE=location:code BENCH_OUT="$TMP/codes")
   local f; for f in "$TMP"/codes.*; do [[ -f $f ]] && cat "$f" >>"$TMP/codes" && rm -f "$f"; done
-  GEN_RATE=$(awk -v n="$n" -v s="$secs" 'BEGIN{print n/s}')
-  log "authorization_code c=$c: $n codes generated in ${secs}s"
-  (( n > 0 )) || note "authorization_code c=$c: no codes generated (see $RAW/behalf-authorization_code-c$c-codes.txt)"
+  GEN_RATE[$load]=$(awk -v n="$n" -v s="$secs" 'BEGIN{print n/s}')
+  log "$load c=$c: $n codes generated in ${secs}s"
+  (( n > 0 )) || note "$load c=$c: no codes generated (see $RAW/behalf-$load-c$c-codes.txt)"
   local body="grant_type=authorization_code&code=@VALUE@&redirect_uri=$REDIRECT&code_verifier=$V"
-  code=$(precheck "$RP_AUTH" "${body/@VALUE@/$(head -1 "$TMP/codes")}" "$BASE/token")
-  [[ $code == 200 ]] && grep -q '"id_token"' "$TMP/check" || note "authorization_code precheck: HTTP $code: $(head -c 200 "$TMP/check")"
+  code=$(precheck "$auth" "${body/@VALUE@/$(head -1 "$TMP/codes")}" "$BASE/token")
+  [[ $code == 200 ]] && grep -q '"id_token"' "$TMP/check" || note "$load precheck: HTTP $code: $(head -c 200 "$TMP/check")"
+  [[ $code == 200 ]] && echo "$load: ID token header $(python3 -c 'import sys,json,base64;t=json.load(open(sys.argv[1]))["id_token"].split(".")[0];print(base64.urlsafe_b64decode(t+"="*(-len(t)%4)).decode())' "$TMP/check" 2>/dev/null)" >>"$RAW/seed.log"
   sed -i 1d "$TMP/codes"
-  run_wrk behalf authorization_code "$BEHALF_PID" "$c" "$AC_DURATION" pool.lua "$BASE/token" "pool ${n} codes" \
-    BENCH_PATH=/token BENCH_BODY="$body" BENCH_AUTH="$RP_AUTH" BENCH_POOL="$TMP/codes"
-  AC_LAST=${R[rps]}; AC_LAST_C=$c
+  run_wrk behalf "$load" "$BEHALF_PID" "$c" "$AC_DURATION" pool.lua "$BASE/token" "pool ${n} codes" \
+    BENCH_PATH=/token BENCH_BODY="$body" BENCH_AUTH="$auth" BENCH_POOL="$TMP/codes"
+  AC_LAST[$load]=${R[rps]}; AC_LAST_C[$load]=$c
 }
 
+source "$HERE/loads.sh"
 for load in $LOADS; do
-  for c in $CONNS; do
-    case $load in
-      client_credentials|token_exchange|revoke|introspect_delegated|authorization_code) "load_$load" "$c" ;;
-      *) echo "unknown load $load" >&2; exit 2 ;;
-    esac
-  done
+  case $load in
+    outbox) load_outbox ;;   # one run of its own (OUTBOX_CONNS), not per connection count
+    client_credentials|token_exchange|revoke|introspect_delegated|authorization_code|authorization_code_es256|delegated_sign_in|agent_list|ciba_poll)
+      for c in $CONNS; do "load_$load" "$c"; done ;;
+    *) echo "unknown load $load" >&2; exit 2 ;;
+  esac
 done
-meta behalf_peak_rss_mib "$(hwm_mib "$BEHALF_PID")"
+if [[ $MODE == postgres ]]; then
+  [[ $TWO_INSTANCES == 1 ]] && two_instances
+  count_roundtrips
+fi
+PEAK_BEFORE_IDLE=
+(( IDLE_CONNS > 0 )) && idle_connections
+meta behalf_peak_rss_mib "${PEAK_BEFORE_IDLE:-$(hwm_mib "$BEHALF_PID")}"
 kill "$BEHALF_PID"; wait "$BEHALF_PID" 2>/dev/null || true; BEHALF_PID=
 grep -v '^\s*$' "$RAW/behalf.stderr" | head -20 >"$RAW/behalf.stderr.head" || true
 if [[ -s $RAW/behalf.stderr.head ]]; then
@@ -433,3 +565,8 @@ meta elapsed "$SECONDS s"
 python3 "$HERE/report.py" "$RAW" "$OTHER_MAX" >"$RESULTS/$STAMP.md"
 cat "$RESULTS/$STAMP.md"
 log "report: $RESULTS/$STAMP.md   raw logs: $RAW/"
+[[ -n ${RAW_DIR_OUT:-} ]] && printf '%s\n' "$RAW" >"$RAW_DIR_OUT"
+if [[ $SMOKE == 1 ]]; then
+  python3 "$HERE/report.py" --check "$RAW" || { log "smoke: FAILED (rows with errors or no result above)"; exit 1; }
+  log "smoke: every row ok"
+fi

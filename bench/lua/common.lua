@@ -1,6 +1,10 @@
 -- Shared by every bench script (loaded with dofile in each wrk Lua state).
 -- Env: BENCH_OK_STATUS  status counted as success (default: any 2xx)
 --      BENCH_EXPECT     plain substring every successful body must contain (optional)
+--      BENCH_EXPECT_ANY substrings separated by "|": every successful body must contain
+--                       one of them (optional; e.g. authorization_pending|slow_down)
+--      BENCH_ADDRS      "HOST:PORT HOST:PORT ...": the threads round-robin these servers
+--                       (thread i connects to address i mod n); default: the URL's
 -- Each thread counts its own non-success answers (`bad`) and bodies missing
 -- BENCH_EXPECT (`unexpected`); done() sums them over threads and prints one
 -- machine-readable RESULT line (latencies in ms).
@@ -8,7 +12,21 @@
 local threads = {}
 local nthreads = 0
 
+local addrs
+do
+  local list = os.getenv("BENCH_ADDRS") or ""
+  for a in list:gmatch("%S+") do
+    addrs = addrs or {}
+    local host, port = a:match("^(.+):(%d+)$")
+    addrs[#addrs + 1] = { host = host, port = port }
+  end
+end
+
 function setup(thread)
+  if addrs then
+    local a = addrs[(nthreads % #addrs) + 1]
+    thread.addr = wrk.lookup(a.host, a.port)[1]
+  end
   thread:set("tid", nthreads)
   nthreads = nthreads + 1
   table.insert(threads, thread)
@@ -18,6 +36,11 @@ bad, unexpected = 0, 0
 local ok_status = tonumber(os.getenv("BENCH_OK_STATUS") or "")
 local expect = os.getenv("BENCH_EXPECT")
 if expect == "" then expect = nil end
+local expect_any
+for alt in (os.getenv("BENCH_EXPECT_ANY") or ""):gmatch("[^|]+") do
+  expect_any = expect_any or {}
+  expect_any[#expect_any + 1] = alt
+end
 
 -- returns true when the answer is a success (and has the expected body)
 function check(status, body)
@@ -28,6 +51,13 @@ function check(status, body)
     return false
   end
   if expect and not (body and string.find(body, expect, 1, true)) then
+    unexpected = unexpected + 1
+    return false
+  end
+  if expect_any then
+    for _, alt in ipairs(expect_any) do
+      if body and string.find(body, alt, 1, true) then return true end
+    end
     unexpected = unexpected + 1
     return false
   end

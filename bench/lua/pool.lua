@@ -5,6 +5,9 @@
 -- Env: BENCH_LUA_DIR  BENCH_PATH  BENCH_AUTH  BENCH_THREADS
 --      BENCH_BODY   form body with one @VALUE@ where the value goes
 --      BENCH_POOL_LEFT  (optional) file to write the values no thread touched
+--      BENCH_POOL_STOP=1  when a thread's share runs out, stop that thread instead of
+--                       starting over (the smoke run: a short pool is not an error there;
+--                       answers after the stop are not checked, `stopped` counts threads)
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
 local values = {}
@@ -12,7 +15,9 @@ local prefix, suffix, headers, path
 -- wrk calls request() once in thread 0 before the run only to check it (the request is
 -- never sent): that call must not spend a value.
 local verifying
-used, reused, share = 0, 0, 0
+used, reused, share, stopped = 0, 0, 0, 0
+local stop_mode = os.getenv("BENCH_POOL_STOP") == "1"
+local stopping = false
 
 function init(args)
   local n = tonumber(os.getenv("BENCH_THREADS"))
@@ -40,6 +45,10 @@ function request()
     verifying = false
     return wrk.format("POST", path, headers, prefix .. (values[1] or "none") .. suffix)
   end
+  if stop_mode and used >= share then
+    if not stopping then stopping = true; stopped = 1; wrk.thread:stop() end
+    return wrk.format("POST", path, headers, prefix .. (values[share] or "none") .. suffix)
+  end
   used = used + 1
   local v
   if used <= share then v = values[used] else
@@ -50,6 +59,7 @@ function request()
 end
 
 function response(status, headers, body)
+  if stopping then return end
   check(status, body)
 end
 
@@ -74,7 +84,7 @@ function done(summary, latency, requests)
     f:close()
   end
   report(summary, latency, function()
-    return string.format("pool=%d distinct=%d reused=%d", sum_threads("share"),
-      sum_threads("used") - sum_threads("reused"), sum_threads("reused"))
+    return string.format("pool=%d distinct=%d reused=%d stopped=%d", sum_threads("share"),
+      sum_threads("used") - sum_threads("reused"), sum_threads("reused"), sum_threads("stopped"))
   end)
 end

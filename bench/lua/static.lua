@@ -1,6 +1,7 @@
 -- One fixed request, repeated. Used for client_credentials, token_exchange,
 -- introspection (both servers), and to mint pools (authorization codes, delegated tokens).
 -- Env: BENCH_LUA_DIR  BENCH_METHOD (POST)  BENCH_PATH  BENCH_BODY  BENCH_AUTH (Basic value)
+--      BENCH_BEARER (a bearer token: Authorization: Bearer, instead of BENCH_AUTH)
 --      BENCH_COOKIE (Cookie header)  BENCH_CAPTURE: "json:<field>" (from the body) or
 --      "location:<param>" (from the Location header) -> appended, one per line, to
 --      BENCH_OUT.<thread id>
@@ -18,6 +19,8 @@ function init(args)
   if body then headers["Content-Type"] = "application/x-www-form-urlencoded" end
   local auth = os.getenv("BENCH_AUTH") or ""
   if auth ~= "" then headers["Authorization"] = "Basic " .. auth end
+  local bearer = os.getenv("BENCH_BEARER") or ""
+  if bearer ~= "" then headers["Authorization"] = "Bearer " .. bearer end
   local cookie = os.getenv("BENCH_COOKIE") or ""
   if cookie ~= "" then headers["Cookie"] = cookie end
   req = wrk.format(os.getenv("BENCH_METHOD") or "POST", os.getenv("BENCH_PATH"), headers, body)
