@@ -14,6 +14,24 @@ use tracing::Instrument;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// A pooled PostgreSQL connection idle longer than this is checked before reuse.
+const RECHECK_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Whether `error` says the connection itself is gone (the server restarted or
+/// dropped it): such a connection is discarded, never handed out again.
+fn connection_lost(error: &StoreError) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(
+        error,
+        StoreError::Query(
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) | Error::BrokenTransactionManager
+        )
+    )
+}
+
 pub struct Manager {
     backend: Backend,
 }
@@ -27,12 +45,19 @@ impl managed::Manager for Manager {
         SyncWrapper::new(deadpool::Runtime::Tokio1, move || establish(&backend)).await
     }
 
-    async fn recycle(&self, conn: &mut Self::Type, _: &Metrics) -> RecycleResult<Self::Error> {
+    async fn recycle(
+        &self,
+        conn: &mut Self::Type,
+        metrics: &Metrics,
+    ) -> RecycleResult<Self::Error> {
         if conn.is_mutex_poisoned() {
             return Err(RecycleError::message("connection poisoned by a panic"));
         }
-        // A PostgreSQL restart leaves dead connections behind: check before reuse.
-        if matches!(self.backend, Backend::Postgres(_)) {
+        // A PostgreSQL restart leaves dead connections behind: check one before
+        // reuse when it has been idle, not on every checkout (that check was a
+        // round trip in every request: bench/README.md "PostgreSQL"). One that
+        // fails in use is dropped instead of coming back (`Database::run`).
+        if matches!(self.backend, Backend::Postgres(_)) && metrics.last_used() > RECHECK_IDLE {
             conn.interact(|c| diesel::sql_query("SELECT 1").execute(c))
                 .await
                 .map_err(|e| RecycleError::message(e.to_string()))?
@@ -113,11 +138,33 @@ impl Database {
         let mut guard = conn
             .lock()
             .map_err(|_| StoreError::Unavailable("connection poisoned".into()))?;
-        ChainKey::in_scope(self.audit_chain.as_ref(), || work(&mut guard))
+        // One read transaction for the whole of `work`: SQLite takes its WAL read
+        // lock (`fcntl` on the `-shm` file) once rather than once per statement,
+        // about a tenth of introspection's CPU (bench/README.md "Profiles"),
+        // and every statement reads the same snapshot.
+        ChainKey::in_scope(self.audit_chain.as_ref(), || {
+            guard.transaction::<_, StoreError, _>(|c| work(c))
+        })
     }
 
     /// Runs `work` on a pooled connection on the blocking pool.
     pub async fn run<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_then(work, |outcome| {
+            outcome.as_ref().err().is_some_and(connection_lost)
+        })
+        .await
+    }
+
+    /// As `run`; a connection whose outcome `lost` says is gone is dropped.
+    async fn run_then<T, F>(
+        &self,
+        work: F,
+        lost: impl FnOnce(&Result<T, StoreError>) -> bool,
+    ) -> Result<T, StoreError>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
@@ -128,10 +175,15 @@ impl Database {
         })?;
         let span = tracing::Span::current();
         let chain = self.audit_chain.clone();
-        conn.interact(move |c| span.in_scope(|| ChainKey::in_scope(chain.as_ref(), || work(c))))
+        let outcome = conn
+            .interact(move |c| span.in_scope(|| ChainKey::in_scope(chain.as_ref(), || work(c))))
             .instrument(tracing::Span::current())
             .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        if lost(&outcome) {
+            drop(managed::Object::take(conn));
+        }
+        outcome
     }
 }
 
@@ -169,7 +221,10 @@ impl Database {
     {
         let Some(writer) = &self.writer else {
             return self
-                .run(move |c| Ok(c.transaction(work)))
+                .run_then(
+                    move |c| Ok(c.transaction(work)),
+                    |outcome| matches!(outcome, Ok(Err(TxError::Store(e))) if connection_lost(e)),
+                )
                 .await
                 .map_err(TxError::Store)?;
         };
