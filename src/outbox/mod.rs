@@ -2,9 +2,9 @@
 //! outbox"; docs/security.md M3): sends the rows of `store::outbox` once they
 //! are due, at least once, on whichever instance claims them first.
 //!
-//! `run` wakes every `TICK`, and at once when a change made rows due
+//! `run` wakes every `TICK`, at once when a change made rows due
 //! (`App::outbox_due`, told when a grant ends here; a grant ended by another
-//! process waits for the tick). It reads the ready rows, claims each with a
+//! process waits for the tick), and whenever a send ends and frees a place. It reads the ready rows, claims each with a
 //! conditional update (`OutboxRow::claim`, for `CLAIM_SECONDS`: two
 //! instances sharing the database never send one row at once on purpose) and
 //! sends it in a task of its own, at most `AT_ONCE` at a time and
@@ -74,6 +74,9 @@ pub async fn run(app: AppState) {
         tokio::select! {
             _ = tick.tick() => {},
             _ = app.outbox_due.notified() => {},
+            // A send that ends frees a place: fill it now, not at the next tick
+            // (one webhook drained at two deliveries a second: bench/README.md "Outbox").
+            Some(_) = in_flight.tasks.join_next(), if !in_flight.tasks.is_empty() => {},
         }
         while in_flight.tasks.try_join_next().is_some() {}
         if app.now() >= checkpoint_looked_at.saturating_add(fan_out::CHECKPOINT_LOOK_EVERY) {
