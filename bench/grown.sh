@@ -135,6 +135,9 @@ for phase in empty grown; do
   PEER=0 DB_TEMPLATE=$db RAW_DIR_OUT=$WORK/$phase.raw "$HERE/run.sh" >"$OUT/run-$phase.md" 2>"$OUT/run-$phase.log" \
     || { tail -20 "$OUT/run-$phase.log" >&2; exit 1; }
   cp "$(cat "$WORK/$phase.raw")/rows.tsv" "$OUT/rows-$phase.tsv"
+  if [[ $SMOKE == 1 ]]; then
+    python3 "$HERE/report.py" --check "$(cat "$WORK/$phase.raw")" || { log "smoke: FAILED ($phase database)"; exit 1; }
+  fi
 done
 
 # ---------------------------------------------------------------- what only growth shows
@@ -201,5 +204,8 @@ for phase in small grown; do
 done
 
 python3 "$HERE/grown_report.py" "$OUT" >"$OUT.md"
+if [[ $SMOKE == 1 ]] && awk -F'\t' '$4 !~ /non2xx=0 unexpected=0 sockerr=0/' "$OUT/extras.tsv" | grep -q .; then
+  log "smoke: FAILED (extra runs with errors: $OUT/extras.tsv)"; exit 1
+fi
 cat "$OUT.md"
 log "report: $OUT.md   raw: $OUT/"

@@ -1,0 +1,2 @@
+DROP INDEX grants_unrevoked_by_team;
+DROP INDEX grants_unrevoked_by_agent;
