@@ -35,6 +35,10 @@ HOT = [
      "ORDER BY created_at DESC, id DESC LIMIT 51 OFFSET 0", [alice, now]),
     ("/account: a grant's newest activity lines",
      "SELECT * FROM audit_events WHERE subject = ? ORDER BY seq DESC LIMIT 51 OFFSET 0", [grant]),
+    ("/account: the agents to allow support access to",
+     "SELECT * FROM users WHERE is_agent = ? AND disabled_at IS NULL ORDER BY username LIMIT 200", [1]),
+    ("CIBA login_hint, upstream sign-in: the account with an email",
+     "SELECT * FROM users WHERE email = ?", ["alice@example.com"]),
     ("/account: pending requests",
      "SELECT * FROM access_requests WHERE subject_sub = ? AND status = 'pending' AND expires_at > ? "
      "ORDER BY created_at DESC, id ASC LIMIT 51 OFFSET 0", [alice, now]),
