@@ -14,9 +14,6 @@ use tracing::Instrument;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
-/// A pooled PostgreSQL connection idle longer than this is checked before reuse.
-const RECHECK_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// Whether `error` says the connection itself is gone (the server restarted or
 /// dropped it): such a connection is discarded, never handed out again.
 fn connection_lost(error: &StoreError) -> bool {
@@ -45,19 +42,16 @@ impl managed::Manager for Manager {
         SyncWrapper::new(deadpool::Runtime::Tokio1, move || establish(&backend)).await
     }
 
-    async fn recycle(
-        &self,
-        conn: &mut Self::Type,
-        metrics: &Metrics,
-    ) -> RecycleResult<Self::Error> {
+    async fn recycle(&self, conn: &mut Self::Type, _: &Metrics) -> RecycleResult<Self::Error> {
         if conn.is_mutex_poisoned() {
             return Err(RecycleError::message("connection poisoned by a panic"));
         }
-        // A PostgreSQL restart leaves dead connections behind: check one before
-        // reuse when it has been idle, not on every checkout (that check was a
-        // round trip in every request: bench/README.md "PostgreSQL"). One that
+        // A PostgreSQL restart leaves dead connections behind: check before
+        // reuse. It costs a round trip per checkout (bench/README.md
+        // "PostgreSQL"); checking only idle ones let a read fail right after
+        // PostgreSQL dropped its connections (tests/api/readiness.rs). One that
         // fails in use is dropped instead of coming back (`Database::run`).
-        if matches!(self.backend, Backend::Postgres(_)) && metrics.last_used() > RECHECK_IDLE {
+        if matches!(self.backend, Backend::Postgres(_)) {
             conn.interact(|c| diesel::sql_query("SELECT 1").execute(c))
                 .await
                 .map_err(|e| RecycleError::message(e.to_string()))?
