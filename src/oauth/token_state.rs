@@ -6,7 +6,6 @@
 //! `tokens::verified_cache`): a revocation committed anywhere counts at once.
 
 use crate::app::App;
-use crate::store::grants::GrantRow;
 use crate::store::issued_tokens::IssuedTokenRow;
 use crate::store::user_identities::UserIdentityRow;
 use crate::store::users::UserRow;
@@ -54,55 +53,59 @@ pub fn acting_agent(
     }
 }
 
-/// The store's half of the decision, for claims whose signature already checked out.
-pub fn is_recorded_active(
-    conn: &mut AnyConnection,
-    claims: &AccessTokenClaims,
-    now: i64,
-) -> Result<bool, StoreError> {
-    Ok(active_subject(conn, claims, now)?.is_some())
-}
-
-/// As `is_recorded_active`, handing back what it read: `None` when the token
-/// is not active; `Some(None)` for an active token about a client (client
+/// The store's half of the decision, for claims whose signature already
+/// checked out, handing back the user it read: `None` when the token is not
+/// active; `Some(None)` for an active token about a client (client
 /// credentials); `Some(Some(user))` for an active token about a user.
 pub fn active_subject(
     conn: &mut AnyConnection,
     claims: &AccessTokenClaims,
     now: i64,
 ) -> Result<Option<Option<UserRow>>, StoreError> {
-    let record = IssuedTokenRow::find(conn, &claims.jti)?;
-    if record.as_ref().is_some_and(|r| r.revoked_at.is_some()) {
-        return Ok(None);
-    }
-    let Some(record) = record else {
+    // The acting agent's row comes with the rest when `act.sub` is a local
+    // user; an upstream's actor (`act.iss`) is looked up through its link.
+    let local_agent = claims.act.as_ref().filter(|act| act.iss.is_none());
+    let standing = IssuedTokenRow::standing(
+        conn,
+        &claims.jti,
+        &claims.sub,
+        claims.grant_id.as_deref(),
+        local_agent.map(|act| act.sub.as_str()),
+    )?;
+    let Some(standing) = standing else {
         // Never recorded: a client-credentials token, about a client, not a user.
         let machine = claims.act.is_none() && claims.grant_id.is_none();
         return Ok(machine.then_some(None));
     };
-    let Some(subject) = UserRow::find_by_sub(conn, &claims.sub)?.filter(UserRow::is_active) else {
+    if standing.revoked {
+        return Ok(None);
+    }
+    let Some(subject) = standing.subject.filter(UserRow::is_active) else {
         return Ok(None);
     };
     let active = match (&claims.grant_id, &claims.act) {
         (None, None) => true,
-        (Some(grant_id), Some(actor)) => {
-            let grant = GrantRow::find(conn, grant_id)?
+        (Some(_), Some(actor)) => {
+            let grant = standing
+                .grant
                 .filter(|g| g.is_active(now) && g.subject_sub == claims.sub);
             // The actor must still be an enabled agent the grant names or one of its team.
             let acting = match grant {
-                Some(g) => acting_agent(conn, actor)?.is_some_and(|agent| {
-                    agent.is_active()
-                        && agent.is_agent
-                        && g.may_be_used_by(&agent.sub, agent.team.as_deref())
-                }),
+                Some(g) => {
+                    let agent = match &actor.iss {
+                        None => standing.agent,
+                        Some(_) => acting_agent(conn, actor)?,
+                    };
+                    agent.is_some_and(|agent| {
+                        agent.is_active()
+                            && agent.is_agent
+                            && g.may_be_used_by(&agent.sub, agent.team.as_deref())
+                    })
+                }
                 None => false,
             };
-            acting
-                // The actor token that minted it must itself still stand.
-                && match &record.parent_id {
-                    Some(parent) => IssuedTokenRow::find(conn, parent)?.is_none_or(|p| p.revoked_at.is_none()),
-                    None => true,
-                }
+            // The actor token that minted it must itself still stand.
+            acting && !standing.parent_revoked
         }
         _ => false,
     };

@@ -3,9 +3,30 @@
 //! written when issued; a row appears when something (a revocation, a delegated
 //! grant) has to be remembered about one, keyed by its `jti`.
 
-use super::schema::issued_tokens;
+use super::grants::GrantRow;
+use super::schema::{grants, issued_tokens, users};
+use super::users::UserRow;
 use super::{AnyConnection, StoreError};
 use diesel::prelude::*;
+
+diesel::alias!(issued_tokens as parent_tokens: ParentTokens, users as acting_users: ActingUsers);
+
+/// What the store knows about one recorded token, read in one statement
+/// (`IssuedTokenRow::standing`): the rows introspection and every bearer check
+/// decide on (docs/contract.md "Revocation and its reach").
+#[derive(Debug)]
+pub struct Standing {
+    /// The token's own record says revoked.
+    pub revoked: bool,
+    /// The actor token that minted it (`parent_id`) is recorded as revoked.
+    pub parent_revoked: bool,
+    /// The user the token is about.
+    pub subject: Option<UserRow>,
+    /// The grant it was minted under.
+    pub grant: Option<GrantRow>,
+    /// The user whose `sub` is the token's `act.sub`.
+    pub agent: Option<UserRow>,
+}
 
 /// The `kind` column: what sort of token a row remembers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +140,60 @@ impl IssuedTokenRow {
         )
         .set(issued_tokens::revoked_at.eq(now))
         .execute(conn)?)
+    }
+
+    /// The standing of recorded token `id`, about user `subject`, minted under
+    /// `grant_id` for agent `agent_sub`: `None` when it was never recorded.
+    /// One statement instead of five lookups, so one round trip on PostgreSQL
+    /// (bench/README.md "PostgreSQL"); each join is a primary-key lookup.
+    pub fn standing(
+        conn: &mut AnyConnection,
+        id: &str,
+        subject: &str,
+        grant_id: Option<&str>,
+        agent_sub: Option<&str>,
+    ) -> Result<Option<Standing>, StoreError> {
+        type Read = (
+            Option<i64>,
+            Option<i64>,
+            Option<UserRow>,
+            Option<GrantRow>,
+            Option<UserRow>,
+        );
+        let parent = parent_tokens;
+        let agent = acting_users;
+        // A join's bound values must be owned (diesel keeps the FROM clause 'static).
+        let (subject, grant_id) = (subject.to_string(), grant_id.map(str::to_string));
+        let agent_sub = agent_sub.map(str::to_string);
+        let row: Option<Read> = native!(conn, |c| issued_tokens::table
+            .left_join(
+                parent.on(parent
+                    .field(issued_tokens::id)
+                    .nullable()
+                    .eq(issued_tokens::parent_id)),
+            )
+            .left_join(users::table.on(users::sub.eq(subject)))
+            .left_join(grants::table.on(grants::id.nullable().eq(grant_id)))
+            .left_join(agent.on(agent.field(users::sub).nullable().eq(agent_sub)))
+            .filter(issued_tokens::id.eq(id))
+            .select((
+                issued_tokens::revoked_at,
+                parent.field(issued_tokens::revoked_at).nullable(),
+                users::all_columns.nullable(),
+                grants::all_columns.nullable(),
+                agent.fields(users::all_columns).nullable(),
+            ))
+            .get_result(c)
+            .optional())?;
+        Ok(row.map(
+            |(revoked_at, parent_revoked_at, subject, grant, agent)| Standing {
+                revoked: revoked_at.is_some(),
+                parent_revoked: parent_revoked_at.is_some(),
+                subject,
+                grant,
+                agent,
+            },
+        ))
     }
 
     pub fn find(conn: &mut AnyConnection, id: &str) -> Result<Option<Self>, StoreError> {

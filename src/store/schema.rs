@@ -289,3 +289,6 @@ diesel::table! {
         created_at -> BigInt,
     }
 }
+
+// The tables one statement reads together (`IssuedTokenRow::standing`).
+diesel::allow_tables_to_appear_in_same_query!(issued_tokens, users, grants);

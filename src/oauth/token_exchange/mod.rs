@@ -17,7 +17,7 @@ pub use decide::{Issue, Parties, Wanted, decide_exchange};
 
 use super::scope;
 use super::token_response::TokenResponse;
-use super::token_state::is_recorded_active;
+use super::token_state::active_subject;
 use crate::app::AppState;
 use crate::audit::{self, Action};
 use crate::clients::Client;
@@ -235,11 +235,15 @@ impl Acting {
         claims: AccessTokenClaims,
         now: i64,
     ) -> Result<Self, TxError<OAuthError>> {
-        if !is_recorded_active(conn, &claims, now)? {
-            return Err(TxError::Abort(refuse("the actor token has been revoked")));
-        }
+        // The agent: the user an active user token is about (read with it), or
+        // the agent a client's own token names (an assistant's client credentials).
+        let agent = match active_subject(conn, &claims, now)? {
+            Some(Some(user)) => Some(user),
+            Some(None) => UserRow::find_by_sub(conn, &claims.sub)?,
+            None => return Err(TxError::Abort(refuse("the actor token has been revoked"))),
+        };
         Ok(Self {
-            agent: UserRow::find_by_sub(conn, &claims.sub)?,
+            agent,
             act: None,
             jti: Some(claims.jti),
             expires_at: claims.exp,
