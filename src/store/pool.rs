@@ -46,17 +46,9 @@ impl managed::Manager for Manager {
         if conn.is_mutex_poisoned() {
             return Err(RecycleError::message("connection poisoned by a panic"));
         }
-        // A PostgreSQL restart leaves dead connections behind: check before
-        // reuse. It costs a round trip per checkout (bench/README.md
-        // "PostgreSQL"); checking only idle ones let a read fail right after
-        // PostgreSQL dropped its connections (tests/api/readiness.rs). One that
-        // fails in use is dropped instead of coming back (`Database::run`).
-        if matches!(self.backend, Backend::Postgres(_)) {
-            conn.interact(|c| diesel::sql_query("SELECT 1").execute(c))
-                .await
-                .map_err(|e| RecycleError::message(e.to_string()))?
-                .map_err(|e| RecycleError::Backend(e.into()))?;
-        }
+        // A PostgreSQL connection's liveness is not checked here but in the
+        // same hop as the work (`Database::run_then`): a check here would cost
+        // a thread hop and a round trip per checkout (bench/README.md "PostgreSQL").
         Ok(())
     }
 }
@@ -119,11 +111,24 @@ impl Database {
     /// blocking pool like every other call.
     pub async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
     where
-        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Clone + Send + 'static,
         T: Send + 'static,
     {
         if self.writer.is_none() {
-            return self.run(work).await;
+            // PostgreSQL: reads start without a liveness check; one that finds
+            // its connection gone (a restart, `pg_terminate_backend`) runs
+            // again, once, on a fresh one (the dead ones were dropped).
+            let again = work.clone();
+            return match self
+                .run_then(work, Liveness::Unchecked, lost_connection)
+                .await
+            {
+                Err(e) if connection_lost(&e) => {
+                    self.run_then(again, Liveness::Unchecked, lost_connection)
+                        .await
+                }
+                outcome => outcome,
+            };
         }
         let conn = self.pool.get().await.map_err(|e| match e {
             managed::PoolError::Backend(e) => e,
@@ -147,38 +152,82 @@ impl Database {
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        self.run_then(work, |outcome| {
-            outcome.as_ref().err().is_some_and(connection_lost)
-        })
-        .await
+        self.run_then(work, Liveness::Checked, lost_connection)
+            .await
     }
 
     /// As `run`; a connection whose outcome `lost` says is gone is dropped.
+    /// On PostgreSQL, `Liveness::Checked` work starts only on a connection
+    /// that answered `SELECT 1` in the same hop; one that does not is dropped
+    /// with every idle one (a restart leaves them all dead) and the work is
+    /// handed to a fresh connection, never having run.
     async fn run_then<T, F>(
         &self,
-        work: F,
-        lost: impl FnOnce(&Result<T, StoreError>) -> bool,
+        mut work: F,
+        liveness: Liveness,
+        lost: impl Fn(&Result<T, StoreError>) -> bool,
     ) -> Result<T, StoreError>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
         T: Send + 'static,
     {
-        let conn = self.pool.get().await.map_err(|e| match e {
-            managed::PoolError::Backend(e) => e,
-            other => StoreError::Unavailable(other.to_string()),
-        })?;
-        let span = tracing::Span::current();
-        let chain = self.audit_chain.clone();
-        let outcome = conn
-            .interact(move |c| span.in_scope(|| ChainKey::in_scope(chain.as_ref(), || work(c))))
-            .instrument(tracing::Span::current())
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        if lost(&outcome) {
-            drop(managed::Object::take(conn));
+        let check = matches!(liveness, Liveness::Checked);
+        for _attempt in 0..2 {
+            let conn = self.pool.get().await.map_err(|e| match e {
+                managed::PoolError::Backend(e) => e,
+                other => StoreError::Unavailable(other.to_string()),
+            })?;
+            let span = tracing::Span::current();
+            let chain = self.audit_chain.clone();
+            let ran = conn
+                .interact(move |c| {
+                    let postgres = matches!(c, AnyConnection::Postgresql(_));
+                    if check && postgres && diesel::sql_query("SELECT 1").execute(c).is_err() {
+                        return Err(work);
+                    }
+                    Ok(span.in_scope(|| ChainKey::in_scope(chain.as_ref(), || work(c))))
+                })
+                .instrument(tracing::Span::current())
+                .await
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            match ran {
+                Ok(outcome) => {
+                    if lost(&outcome) {
+                        self.discard(conn);
+                    }
+                    return outcome;
+                }
+                Err(not_run) => {
+                    self.discard(conn);
+                    work = not_run;
+                }
+            }
         }
-        outcome
+        Err(StoreError::Unavailable(
+            "no database connection answered".into(),
+        ))
     }
+
+    /// Drops a connection found dead, and the idle ones with it: what killed
+    /// one (a PostgreSQL restart) most likely killed them all.
+    fn discard(&self, conn: managed::Object<Manager>) {
+        drop(managed::Object::take(conn));
+        self.pool.retain(|_, _| false);
+    }
+}
+
+/// Whether PostgreSQL work first checks that its connection is alive.
+#[derive(Clone, Copy)]
+enum Liveness {
+    /// `SELECT 1` before the work (in the same hop): writes, and work that
+    /// cannot simply be run again.
+    Checked,
+    /// No check: reads, which run again once when the connection was gone.
+    Unchecked,
+}
+
+fn lost_connection<T>(outcome: &Result<T, StoreError>) -> bool {
+    outcome.as_ref().err().is_some_and(connection_lost)
 }
 
 /// The error of a transaction: the store failed, or the domain decided to abort
@@ -217,6 +266,7 @@ impl Database {
             return self
                 .run_then(
                     move |c| Ok(c.transaction(work)),
+                    Liveness::Checked,
                     |outcome| matches!(outcome, Ok(Err(TxError::Store(e))) if connection_lost(e)),
                 )
                 .await
