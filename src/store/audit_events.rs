@@ -169,16 +169,18 @@ impl PendingEvent {
 /// whose LIMIT is a bound parameter each time it is bound, so the cached
 /// statement would be compiled anew on every append.
 fn chain_head(conn: &mut AnyConnection) -> Result<Vec<u8>, StoreError> {
-    let newest: Option<i64> = native!(conn, |c| audit_events::table
-        .select(diesel::dsl::max(audit_events::seq))
-        .get_result(c))?;
-    let Some(newest) = newest else {
-        return Ok(vec![0u8; 32]);
-    };
-    Ok(native!(conn, |c| audit_events::table
-        .find(newest)
+    // One statement (`seq = (SELECT MAX(seq) …)`, no bound LIMIT): appends
+    // are serialized, so every round trip here is one no other append can overlap.
+    let newest_events = diesel::alias!(audit_events as newest_events);
+    let newest = newest_events
+        .select(diesel::dsl::max(newest_events.field(audit_events::seq)))
+        .single_value();
+    let hash: Option<Vec<u8>> = native!(conn, |c| audit_events::table
+        .filter(audit_events::seq.nullable().eq(newest))
         .select(audit_events::hash)
-        .get_result(c))?)
+        .get_result(c)
+        .optional())?;
+    Ok(hash.unwrap_or_else(|| vec![0u8; 32]))
 }
 
 /// The newest event's `seq` and keyed hash: what a checkpoint covers.
