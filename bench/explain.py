@@ -19,14 +19,17 @@ alice = one("SELECT sub FROM users WHERE username = 'alice'")
 bob = one("SELECT sub FROM users WHERE username = 'bob'")
 token = one("SELECT id FROM issued_tokens WHERE grant_id IS NOT NULL ORDER BY rowid DESC LIMIT 1")
 grant = one("SELECT id FROM grants WHERE subject_sub = ? ORDER BY created_at DESC LIMIT 1", alice)
-seq = one("SELECT max(seq) FROM audit_events")
+token_grant = one("SELECT grant_id FROM issued_tokens WHERE id = ?", token)
 
 HOT = [
-    ("introspection, every bearer check: the token's record", "SELECT * FROM issued_tokens WHERE id = ?", [token]),
-    ("introspection: the user, the agent", "SELECT * FROM users WHERE sub = ?", [alice]),
-    ("introspection, exchange: the grant", "SELECT * FROM grants WHERE id = ?", [grant]),
-    ("every audit append: the chain's head", "SELECT max(seq) FROM audit_events", []),
-    ("every audit append: the head's hash", "SELECT hash FROM audit_events WHERE seq = ?", [seq]),
+    ("introspection, every bearer check: a token's standing (its record, its actor token's, the user, the grant, the agent)",
+     "SELECT t.revoked_at, p.revoked_at, u.*, g.*, a.* FROM issued_tokens t"
+     " LEFT JOIN issued_tokens p ON p.id = t.parent_id LEFT JOIN users u ON u.sub = ?"
+     " LEFT JOIN grants g ON g.id = ? LEFT JOIN users a ON a.sub = ? WHERE t.id = ?",
+     [alice, token_grant, bob, token]),
+    ("exchange: the grant", "SELECT * FROM grants WHERE id = ?", [grant]),
+    ("every audit append: the chain's head",
+     "SELECT hash FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)", []),
     ("/account: the active grants",
      "SELECT * FROM grants WHERE subject_sub = ? AND revoked_at IS NULL AND expires_at > ? "
      "ORDER BY created_at DESC, id DESC", [alice, now]),

@@ -3,6 +3,7 @@
 # CPU ticks, a second behalf instance, and database round trips per request.
 # Env: PG_HOST=127.0.0.1 PG_PORT=5432 PG_USER=postgres  PG_CPUS=1 (where the cluster runs)
 #      ROUNDTRIP_N=200 (requests per load counted under strace; 0 = skip)
+#      PG_URL_QUERY= (appended to the database URL after "?", e.g. sslmode=disable)
 PG_HOST=${PG_HOST:-127.0.0.1}
 PG_PORT=${PG_PORT:-5432}
 PG_USER=${PG_USER:-postgres}
@@ -41,7 +42,7 @@ pg_setup() {
     taskset -a -p -c "$PG_CPUS" "$pid" >/dev/null 2>&1 && PG_PINNED+=("$pid")
   done
   meta postgres "$(pg_psql -d postgres -c 'show server_version') at $PG_HOST:$PG_PORT, database $PG_DB, postmaster pid $PG_POSTMASTER pinned to cpu $PG_CPUS (was $PG_AFFINITY) with its ${#PG_PINNED[@]} processes; synchronous_commit=$(pg_psql -d postgres -c 'show synchronous_commit'), fsync=$(pg_psql -d postgres -c 'show fsync'), shared_buffers=$(pg_psql -d postgres -c 'show shared_buffers')"
-  export BEHALF_DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DB"
+  export BEHALF_DATABASE_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DB${PG_URL_QUERY:+?$PG_URL_QUERY}"
   BEHALF_KEY_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | base64 -w0)
   export BEHALF_KEY_ENCRYPTION_KEY
   log "PostgreSQL: database $PG_DB, cluster (postmaster $PG_POSTMASTER) pinned to cpu $PG_CPUS"
@@ -92,6 +93,23 @@ stop_second() {
     kill "$BEHALF2_PID"; wait "$BEHALF2_PID" 2>/dev/null || true
   fi
   BEHALF2_PID=
+}
+
+# ---------------------------------------------------------------- what the backends wait for
+# pg_waits_start / pg_waits_stop: during one measured run, one psql session samples
+# pg_stat_activity every 0.1 s: how many of behalf's backends are busy (state active)
+# and how many of those wait for the advisory lock that serializes audit appends
+# (src/store/audit_events.rs). pg_waits_stop prints "W of A" (means over the samples).
+pg_waits_start() {
+  PG_WAITS_FILE=$RAW/pg-waits-$1.txt
+  printf '%s\n%s\n' \
+    "SELECT count(*) FILTER (WHERE wait_event = 'advisory'), count(*) FILTER (WHERE state = 'active') FROM pg_stat_activity WHERE datname = '$PG_DB' AND pid <> pg_backend_pid()" \
+    '\watch 0.1' | pg_psql -d "$PG_DB" -F ' ' >"$PG_WAITS_FILE" 2>/dev/null &
+  PG_WAITS_PID=$!
+}
+pg_waits_stop() {
+  kill "$PG_WAITS_PID" 2>/dev/null; wait "$PG_WAITS_PID" 2>/dev/null || true
+  awk 'NF == 2 && $1 ~ /^[0-9]+$/ {w += $1; a += $2; n++} END {if (n) printf "%.1f of %.1f", w/n, a/n}' "$PG_WAITS_FILE"
 }
 
 # ---------------------------------------------------------------- round trips

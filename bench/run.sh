@@ -187,12 +187,13 @@ run_wrk() {
   local raw="$RAW/$server-$load$tag-c$c.txt"
   idle_gate "$server $load${VARIANT:+ ($VARIANT)} c=$c"
   local p0 s0 t0 p1 s1 t1 g0=0 g1=0
-  [[ $MODE == postgres && $server == behalf ]] && g0=$(pg_ticks)
+  [[ $MODE == postgres && $server == behalf ]] && g0=$(pg_ticks) && pg_waits_start "$load$tag-c$c"
   p0=$(pids_ticks "$pid"); s0=$(sys_ticks); t0=$(date +%s.%N)
   env "$@" BENCH_LUA_DIR="$HERE/lua" BENCH_THREADS="$th" "${TIMECMD[@]}" "${PIN[@]}" \
     wrk -t"$th" -c"$c" -d"${secs}s" --timeout 5s -s "$HERE/lua/$script" "$url" >"$raw" 2>&1 || true
   t1=$(date +%s.%N); p1=$(pids_ticks "$pid"); s1=$(sys_ticks)
-  [[ $MODE == postgres && $server == behalf ]] && g1=$(pg_ticks)
+  local waits=
+  [[ $MODE == postgres && $server == behalf ]] && g1=$(pg_ticks) && waits=$(pg_waits_stop)
   R=()
   local line kv
   line=$(grep -m1 '^RESULT' "$raw" || true)
@@ -212,6 +213,7 @@ run_wrk() {
   other=$(awk -v m="$mach" -v s="$srv" -v l="$lg" -v g="$pg" 'BEGIN{if (l=="nan") l=0; if (g=="nan") g=0; o=m-s-l-g; if (o<0) o=0; printf "%.2f", o}')
   R[server_cpu]=$srv; R[loadgen_cpu]=$lg; R[other_cpu]=$other; R[rss]=$(hwm_mib "$pid")
   local extra=$rownote
+  [[ -n $waits ]] && extra+="${extra:+; }PostgreSQL backends waiting for the audit lock: $waits busy"
   [[ -n ${R[reused]:-} && ${R[reused]} != 0 ]] && extra+="${extra:+; }pool ran out: ${R[reused]} requests reused a value"
   [[ -n ${R[stopped]:-} && ${R[stopped]} != 0 ]] && extra+="${extra:+; }pool used up: ${R[stopped]} wrk thread(s) stopped early (BENCH_POOL_STOP)"
   R[pg_cpu]=$pg

@@ -105,10 +105,11 @@ impl Database {
     }
 
     /// Runs read-only `work` where it costs least. On SQLite in WAL mode a
-    /// reader never waits for a writer and a point lookup takes microseconds, so
-    /// it runs on the request's own thread, saving two thread hops on the hot
-    /// paths (introspection, bearer checks). On PostgreSQL it goes to the
-    /// blocking pool like every other call.
+    /// reader never waits for a writer and a point lookup or a page of a list
+    /// takes microseconds, so it runs on the request's own thread, saving two
+    /// thread hops on the hot paths (introspection, bearer checks, the agent
+    /// API's lists) and the memory of extra blocking threads (bench/README.md
+    /// "Profiles"). On PostgreSQL it goes to the blocking pool like every other call.
     pub async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Clone + Send + 'static,

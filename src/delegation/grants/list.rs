@@ -30,7 +30,7 @@ pub async fn list(
 ) -> Result<Page<GrantView>, Refusal> {
     let (sub, team) = (agent.sub.clone(), agent.team.clone());
     Ok(db
-        .run(move |c| {
+        .read(move |c| {
             let after = ask.after.as_ref();
             let rows =
                 GrantRow::page_usable_by(c, &sub, team.as_deref(), filter, now, after, ask.rows())?;
@@ -44,7 +44,7 @@ pub async fn list(
 /// Grant `id`, if `agent` may use it.
 pub async fn get(db: &Database, agent: &UserRow, id: &str, now: i64) -> Result<GrantView, Refusal> {
     let (sub, team, id) = (agent.sub.clone(), agent.team.clone(), id.to_string());
-    db.run(move |c| match GrantRow::find(c, &id)? {
+    db.read(move |c| match GrantRow::find(c, &id)? {
         Some(g) if g.may_be_used_by(&sub, team.as_deref()) => load_view(c, &g, now).map(Some),
         _ => Ok::<_, StoreError>(None),
     })

@@ -43,7 +43,7 @@ pub async fn list(
 ) -> Result<Page<RequestView>, Refusal> {
     let sub = agent_sub.to_string();
     Ok(db
-        .run(move |c| {
+        .read(move |c| {
             let after = ask.after.as_ref();
             let rows = AccessRequestRow::page_of_agent(c, &sub, filter, now, after, ask.rows())?;
             let subjects: Vec<String> = rows.iter().map(|r| r.subject_sub.clone()).collect();
