@@ -301,3 +301,33 @@ async fn postgres_only_a_restart_under_load_fails_in_flight_requests_cleanly_and
     }
     assert!(ok > 0, "{ok} answered, {unavailable} refused");
 }
+
+/// PostgreSQL drops every connection the server holds (an operator's
+/// `pg_terminate_backend`, a failover), and takes new ones at once: the very
+/// next introspection and exchange are answered, not refused. A read found its
+/// connection gone and ran again on a fresh one; a write's `SELECT 1` found it
+/// gone before the write began (src/store/pool.rs).
+#[tokio::test]
+async fn postgres_only_dropped_connections_cost_the_next_requests_nothing() {
+    if crate::helpers::skip_without_postgres(
+        "postgres_only_dropped_connections_cost_the_next_requests_nothing",
+    ) {
+        return;
+    }
+    let g = granted("read", 3600).await;
+    let token = g.delegated_token().await;
+    assert_eq!(introspect(&g, &token).await.1["active"], true);
+    let drop_connections = || {
+        let db = g.d.app.db.clone();
+        tokio::task::spawn_blocking(move || postgres_go_down(&db, false))
+    };
+    for _ in 0..3 {
+        drop_connections().await.unwrap();
+        let (status, body) = introspect(&g, &token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["active"], true, "{body}");
+        drop_connections().await.unwrap();
+        let (status, body) = g.exchange(&[]).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
