@@ -161,6 +161,7 @@ for phase in small grown; do
   cp "$db" "$WORK/x.db"
   log "$phase: adding $SWEEP_ROWS expired token records for the sweep"
   "$BIN" grow --database-url "$(db_url "$WORK/x.db")" --only-expired --expired-tokens "$SWEEP_ROWS" >"$OUT/$phase-expired.jsonl" 2>/dev/null
+  sync "$WORK"/x.db*   # the copy and the new rows on disk before the measured runs
   start_server "$WORK/x.db" "$OUT/$phase-server"
   # alice signs in (her session is the /account load's) and approves a request of bob's
   jar=$WORK/jar; rm -f "$jar"

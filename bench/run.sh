@@ -280,6 +280,8 @@ else
     [[ -f $DB_TEMPLATE ]] || { echo "no DB_TEMPLATE file $DB_TEMPLATE" >&2; exit 2; }
     cp "$DB_TEMPLATE" "$TMP/behalf.db"
     for ext in -wal -shm .kek; do [[ -f $DB_TEMPLATE$ext ]] && cp "$DB_TEMPLATE$ext" "$TMP/behalf.db$ext"; done
+    # written back now, not by the kernel during the measured runs (a grown copy is 8 GiB)
+    sync "$TMP"/behalf.db*
     meta db_template "$DB_TEMPLATE ($(du -h "$TMP/behalf.db" | cut -f1))"
   fi
 fi
