@@ -131,10 +131,7 @@ impl Database {
                 outcome => outcome,
             };
         }
-        let conn = self.pool.get().await.map_err(|e| match e {
-            managed::PoolError::Backend(e) => e,
-            other => StoreError::Unavailable(other.to_string()),
-        })?;
+        let conn = self.checkout().await?;
         let mut guard = conn
             .lock()
             .map_err(|_| StoreError::Unavailable("connection poisoned".into()))?;
@@ -174,10 +171,7 @@ impl Database {
     {
         let check = matches!(liveness, Liveness::Checked);
         for _attempt in 0..2 {
-            let conn = self.pool.get().await.map_err(|e| match e {
-                managed::PoolError::Backend(e) => e,
-                other => StoreError::Unavailable(other.to_string()),
-            })?;
+            let conn = self.checkout().await?;
             let span = tracing::Span::current();
             let chain = self.audit_chain.clone();
             let ran = conn
@@ -207,6 +201,14 @@ impl Database {
         Err(StoreError::Unavailable(
             "no database connection answered".into(),
         ))
+    }
+
+    /// A pooled connection, or why there is none (the pool's own errors as `Unavailable`).
+    async fn checkout(&self) -> Result<managed::Object<Manager>, StoreError> {
+        self.pool.get().await.map_err(|e| match e {
+            managed::PoolError::Backend(e) => e,
+            other => StoreError::Unavailable(other.to_string()),
+        })
     }
 
     /// Drops a connection found dead, and the idle ones with it: what killed
