@@ -164,13 +164,12 @@ impl PendingEvent {
     }
 }
 
-/// The hash of the newest event (zeros before the first). Selected by the
-/// greatest `seq` rather than `ORDER BY .. LIMIT ?`: SQLite re-plans a statement
-/// whose LIMIT is a bound parameter each time it is bound, so the cached
-/// statement would be compiled anew on every append.
+/// The hash of the newest event (zeros before the first), in one statement
+/// (`seq = (SELECT max(seq) …)`): appends are serialized, so every round trip
+/// here is one no other append can overlap. Not `ORDER BY .. LIMIT ?`: SQLite
+/// re-plans a statement whose LIMIT is a bound parameter each time it is bound,
+/// so the cached statement would be compiled anew on every append.
 fn chain_head(conn: &mut AnyConnection) -> Result<Vec<u8>, StoreError> {
-    // One statement (`seq = (SELECT MAX(seq) …)`, no bound LIMIT): appends
-    // are serialized, so every round trip here is one no other append can overlap.
     let newest_events = diesel::alias!(audit_events as newest_events);
     let newest = newest_events
         .select(diesel::dsl::max(newest_events.field(audit_events::seq)))
